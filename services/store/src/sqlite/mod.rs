@@ -1,0 +1,446 @@
+//! The embedded backend: SQLite in WAL mode, one writer thread with group commit, a few reader
+//! threads, and an outbox whose positions are the event cursors.
+//!
+//! - [`migrations`]: versioned schema files and [`migrate`].
+//! - `writer`: the single writing connection, group commit, replies after COMMIT.
+//! - `readers`: the reading connections.
+//! - `writes`: the conditional writes (publish, book, cancel, withdraw) and their events.
+//! - `rows`, `cursor`: mapping rows to domain values, and cursor text.
+
+mod connection;
+mod cursor;
+pub mod migrations;
+mod readers;
+mod rows;
+mod writer;
+mod writes;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use dentismile_domain::{
+    booking::Appointment,
+    clinic::{Clinic, Dentist},
+    event::{EventCursor, StoredEvent},
+    ids::{AppointmentId, ClinicId},
+    ports::{
+        AppointmentQuery, BookOutcome, BookSlot, CancelAppointment, CancelOutcome, ClinicDirectory,
+        DentistOutcome, EventLog, PublishOutcome, PublishSlots, SlotQuery, SlotStore, StoreError,
+        WithdrawOutcome, WithdrawSlot,
+    },
+    slot::{PartitionKey, Slot, SlotKey},
+};
+use rusqlite::{ErrorCode, params};
+use tokio::sync::watch;
+
+pub use self::migrations::{SCHEMA_VERSION, migrate};
+use self::{
+    connection::open_connection, cursor::decode_cursor, readers::Readers, rows::*, writer::Writer,
+};
+
+/// Turns rusqlite results into store results, classifying the failure.
+pub(crate) trait DbResult<T> {
+    fn db(self) -> Result<T, StoreError>;
+}
+
+impl<T> DbResult<T> for rusqlite::Result<T> {
+    fn db(self) -> Result<T, StoreError> {
+        self.map_err(classify)
+    }
+}
+
+fn classify(error: rusqlite::Error) -> StoreError {
+    let code = error.sqlite_error_code();
+    let source: dentismile_domain::ports::ErrorSource = Arc::new(error);
+    match code {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Overloaded,
+        Some(
+            ErrorCode::SystemIoFailure
+            | ErrorCode::DiskFull
+            | ErrorCode::CannotOpen
+            | ErrorCode::ReadOnly
+            | ErrorCode::PermissionDenied
+            | ErrorCode::OutOfMemory,
+        ) => StoreError::Unavailable(source),
+        _ => StoreError::Internal(source),
+    }
+}
+
+pub(crate) fn internal(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Internal(Arc::new(error))
+}
+
+/// Settings of the embedded store.
+#[derive(Debug, Clone)]
+pub struct SqliteConfig {
+    /// The database file; `-wal` and `-shm` files live beside it.
+    pub path: PathBuf,
+    /// Reader threads.
+    pub readers: usize,
+    /// Most writes committed together.
+    pub max_group: usize,
+    /// Most writes (and, separately, reads) waiting; beyond it callers wait for room.
+    pub queue_depth: usize,
+}
+
+impl SqliteConfig {
+    /// Defaults for a database at `path`: 4 readers, groups of up to 256 writes.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            readers: 4,
+            max_group: 256,
+            queue_depth: 4096,
+        }
+    }
+}
+
+/// The embedded store. Cheap to share behind an `Arc`; dropping the last handle finishes the
+/// queued writes and closes the database.
+#[derive(Debug)]
+pub struct SqliteStore {
+    // Field order is drop order: stop the writer (flushing its queue) before the readers.
+    writer: Writer,
+    readers: Readers,
+    outbox_head: watch::Receiver<i64>,
+    store_id: Arc<str>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens a migrated database; refuses one whose schema is not [`SCHEMA_VERSION`].
+    pub fn open(config: SqliteConfig) -> Result<Self, StoreError> {
+        let probe = open_connection(&config.path, false)?;
+        let found = migrations::schema_version(&probe)?;
+        if found != SCHEMA_VERSION {
+            return Err(StoreError::SchemaMismatch {
+                found,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        let store_id: String = probe
+            .query_row(
+                "SELECT value FROM store_meta WHERE key = 'store_id'",
+                [],
+                |row| row.get(0),
+            )
+            .db()?;
+        drop(probe);
+        let (head_sender, outbox_head) = watch::channel(0);
+        let writer = Writer::start(
+            &config.path,
+            config.max_group,
+            config.queue_depth,
+            head_sender,
+        )?;
+        let readers = Readers::start(&config.path, config.readers, config.queue_depth)?;
+        Ok(Self {
+            writer,
+            readers,
+            outbox_head,
+            store_id: store_id.into(),
+            path: config.path,
+        })
+    }
+
+    /// Migrates (if needed) and opens the database at `path` with default settings.
+    pub fn migrate_and_open(path: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let config = SqliteConfig::at(path);
+        migrate(&config.path)?;
+        Self::open(config)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait]
+impl ClinicDirectory for SqliteStore {
+    async fn upsert_clinic(&self, clinic: &Clinic) -> Result<(), StoreError> {
+        let clinic = clinic.clone();
+        self.writer
+            .write(move |connection| writes::upsert_clinic(connection, &clinic))
+            .await
+    }
+
+    async fn upsert_dentist(&self, dentist: &Dentist) -> Result<DentistOutcome, StoreError> {
+        let dentist = dentist.clone();
+        self.writer
+            .write(move |connection| writes::upsert_dentist(connection, &dentist))
+            .await
+    }
+
+    async fn clinic(&self, id: &ClinicId) -> Result<Option<Clinic>, StoreError> {
+        let id = id.clone();
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection
+                    .prepare_cached(&format!(
+                        "SELECT {CLINIC_COLUMNS} FROM clinics WHERE clinic_id = ?1"
+                    ))
+                    .db()?;
+                let mut rows = statement.query([id.as_str()]).db()?;
+                rows.next().db()?.map(clinic_from_row).transpose()
+            })
+            .await
+    }
+
+    async fn clinics(
+        &self,
+        after: Option<&ClinicId>,
+        limit: usize,
+    ) -> Result<Vec<Clinic>, StoreError> {
+        let after = after.map(|id| id.as_str().to_string()).unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection
+                    .prepare_cached(&format!(
+                        "SELECT {CLINIC_COLUMNS} FROM clinics WHERE clinic_id > ?1
+                         ORDER BY clinic_id LIMIT ?2"
+                    ))
+                    .db()?;
+                let mut rows = statement.query(params![after, limit]).db()?;
+                let mut clinics = Vec::new();
+                while let Some(row) = rows.next().db()? {
+                    clinics.push(clinic_from_row(row)?);
+                }
+                Ok(clinics)
+            })
+            .await
+    }
+
+    async fn dentists(&self, clinic: &ClinicId) -> Result<Vec<Dentist>, StoreError> {
+        let clinic = clinic.clone();
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection
+                    .prepare_cached(
+                        "SELECT clinic_id, dentist_id, name FROM dentists WHERE clinic_id = ?1
+                         ORDER BY dentist_id",
+                    )
+                    .db()?;
+                let mut rows = statement.query([clinic.as_str()]).db()?;
+                let mut dentists = Vec::new();
+                while let Some(row) = rows.next().db()? {
+                    dentists.push(dentist_from_row(row)?);
+                }
+                Ok(dentists)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl SlotStore for SqliteStore {
+    async fn publish(&self, command: &PublishSlots) -> Result<PublishOutcome, StoreError> {
+        let command = command.clone();
+        self.writer
+            .write(move |connection| writes::publish(connection, &command))
+            .await
+    }
+
+    async fn book(&self, command: &BookSlot) -> Result<BookOutcome, StoreError> {
+        let command = command.clone();
+        self.writer
+            .write(move |connection| writes::book(connection, &command))
+            .await
+    }
+
+    async fn cancel(&self, command: &CancelAppointment) -> Result<CancelOutcome, StoreError> {
+        let command = command.clone();
+        self.writer
+            .write(move |connection| writes::cancel(connection, &command))
+            .await
+    }
+
+    async fn withdraw(&self, command: &WithdrawSlot) -> Result<WithdrawOutcome, StoreError> {
+        let command = command.clone();
+        self.writer
+            .write(move |connection| writes::withdraw(connection, &command))
+            .await
+    }
+
+    async fn slot(&self, key: &SlotKey) -> Result<Option<Slot>, StoreError> {
+        let key = key.clone();
+        self.readers
+            .read(move |connection| writes::slot_by_key(connection, &key))
+            .await
+    }
+
+    async fn slots(&self, query: &SlotQuery) -> Result<Vec<Slot>, StoreError> {
+        let query = query.clone();
+        self.readers
+            .read(move |connection| {
+                // Row-value comparison resumes right after (dentist, start) in clustering order;
+                // the empty dentist sorts before every slug, so "no cursor" reads from the start.
+                let (after_dentist, after_ms) = query
+                    .after
+                    .as_ref()
+                    .map_or((String::new(), i64::MIN), |(dentist, start)| {
+                        (dentist.as_str().to_string(), to_ms(*start))
+                    });
+                let mut statement = connection
+                    .prepare_cached(&format!(
+                        "SELECT {SLOT_COLUMNS} FROM slots
+                         WHERE clinic_id = ?1 AND day = ?2
+                           AND (?3 IS NULL OR dentist_id = ?3)
+                           AND (?4 = 0 OR state = 'free')
+                           AND (dentist_id, start_ms) > (?5, ?6)
+                         ORDER BY dentist_id, start_ms
+                         LIMIT ?7"
+                    ))
+                    .db()?;
+                let mut rows = statement
+                    .query(params![
+                        query.partition.clinic_id.as_str(),
+                        query.partition.day.to_string(),
+                        query.dentist_id.as_ref().map(|d| d.as_str()),
+                        query.only_free,
+                        after_dentist,
+                        after_ms,
+                        i64::try_from(query.limit).unwrap_or(i64::MAX),
+                    ])
+                    .db()?;
+                let mut slots = Vec::new();
+                while let Some(row) = rows.next().db()? {
+                    slots.push(slot_from_row(row)?);
+                }
+                Ok(slots)
+            })
+            .await
+    }
+
+    async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError> {
+        let id = id.to_string();
+        self.readers
+            .read(move |connection| writes::appointment_by_id(connection, &id))
+            .await
+    }
+
+    async fn appointments_in(
+        &self,
+        partition: &PartitionKey,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let partition = partition.clone();
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection
+                    .prepare_cached(&format!(
+                        "SELECT {APPOINTMENT_COLUMNS} FROM appointments
+                         WHERE clinic_id = ?1 AND day = ?2 ORDER BY dentist_id, start_ms, booked_ms"
+                    ))
+                    .db()?;
+                let mut rows = statement
+                    .query(params![
+                        partition.clinic_id.as_str(),
+                        partition.day.to_string()
+                    ])
+                    .db()?;
+                let mut appointments = Vec::new();
+                while let Some(row) = rows.next().db()? {
+                    appointments.push(appointment_from_row(row)?);
+                }
+                Ok(appointments)
+            })
+            .await
+    }
+
+    async fn appointments_of_patient(
+        &self,
+        query: &AppointmentQuery,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let query = query.clone();
+        self.readers
+            .read(move |connection| {
+                let (after_ms, after_id) = query
+                    .after
+                    .map_or((i64::MIN, String::new()), |(start, id)| {
+                        (to_ms(start), id.to_string())
+                    });
+                let mut statement = connection
+                    .prepare_cached(&format!(
+                        "SELECT {APPOINTMENT_COLUMNS} FROM appointments
+                         WHERE patient_id = ?1
+                           AND end_ms > ?2
+                           AND (start_ms, appointment_id) > (?3, ?4)
+                         ORDER BY start_ms, appointment_id
+                         LIMIT ?5"
+                    ))
+                    .db()?;
+                let mut rows = statement
+                    .query(params![
+                        query.patient_id.to_string(),
+                        query.ending_after.map_or(i64::MIN, to_ms),
+                        after_ms,
+                        after_id,
+                        i64::try_from(query.limit).unwrap_or(i64::MAX),
+                    ])
+                    .db()?;
+                let mut appointments = Vec::new();
+                while let Some(row) = rows.next().db()? {
+                    appointments.push(appointment_from_row(row)?);
+                }
+                Ok(appointments)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteStore {
+    async fn events_after(
+        &self,
+        cursor: &EventCursor,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let after = decode_cursor(&self.store_id, cursor)?;
+        let store_id = Arc::clone(&self.store_id);
+        let cursor = cursor.clone();
+        self.readers
+            .read(move |connection| {
+                let head: i64 = connection
+                    .query_row("SELECT coalesce(max(position), 0) FROM outbox", [], |row| {
+                        row.get(0)
+                    })
+                    .db()?;
+                if after > head {
+                    // A cursor past the end was issued by a store that has since lost events
+                    // or was replaced: resuming from it would silently skip what comes next.
+                    return Err(StoreError::InvalidCursor(cursor.as_str().to_string()));
+                }
+                let mut statement = connection
+                    .prepare_cached(&format!(
+                        "SELECT {EVENT_COLUMNS} FROM outbox WHERE position > ?1
+                         ORDER BY position LIMIT ?2"
+                    ))
+                    .db()?;
+                let mut rows = statement
+                    .query(params![after, i64::try_from(limit).unwrap_or(i64::MAX)])
+                    .db()?;
+                let mut events = Vec::new();
+                while let Some(row) = rows.next().db()? {
+                    events.push(event_from_row(row, &store_id)?);
+                }
+                Ok(events)
+            })
+            .await
+    }
+
+    async fn wait_for_events(&self, cursor: &EventCursor, max_wait: Duration) {
+        let Ok(after) = decode_cursor(&self.store_id, cursor) else {
+            // events_after reports the bad cursor; do not make the caller wait for it.
+            return;
+        };
+        let mut head = self.outbox_head.clone();
+        // Either a commit moves the head past the cursor, or the wait times out; both mean
+        // "read again". A closed channel (store dropping) also ends the wait.
+        let _ = tokio::time::timeout(max_wait, head.wait_for(|position| *position > after)).await;
+    }
+}
