@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use uuid::Uuid;
-
 use crate::error::ValidationError;
 
 /// Longest slug id, in bytes (all ASCII).
@@ -74,43 +72,45 @@ macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident, $new:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(Uuid);
+        pub struct $name(::uuid::Uuid);
 
         impl $name {
             /// A new, unique id.
             pub fn random() -> Self {
-                Self(Uuid::$new())
+                Self(::uuid::Uuid::$new())
             }
 
             /// Parses the hyphenated UUID form.
-            pub fn parse(value: &str) -> Result<Self, ValidationError> {
+            pub fn parse(value: &str) -> Result<Self, $crate::error::ValidationError> {
                 if value.is_empty() {
-                    return Err(ValidationError::value("must not be empty"));
+                    return Err($crate::error::ValidationError::value("must not be empty"));
                 }
-                Uuid::try_parse(value)
+                ::uuid::Uuid::try_parse(value)
                     .map(Self)
-                    .map_err(|_| ValidationError::value(format!("'{value}' is not a UUID")))
+                    .map_err(|_| $crate::error::ValidationError::value(format!("'{value}' is not a UUID")))
             }
 
             /// The UUID.
-            pub fn as_uuid(&self) -> Uuid {
+            pub fn as_uuid(&self) -> ::uuid::Uuid {
                 self.0
             }
         }
 
-        impl From<Uuid> for $name {
-            fn from(uuid: Uuid) -> Self {
+        impl From<::uuid::Uuid> for $name {
+            fn from(uuid: ::uuid::Uuid) -> Self {
                 Self(uuid)
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 self.0.hyphenated().fmt(f)
             }
         }
     };
 }
+
+pub(crate) use uuid_id;
 
 uuid_id!(
     /// An account; for a patient also the patient id on appointments.

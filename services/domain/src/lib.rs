@@ -10,12 +10,14 @@
 //! - [`booking`]: appointments and the policy (horizon, cancellation cutoff).
 //! - [`event`]: slot events and the outbox cursor.
 //! - [`ports`]: the store traits, shaped for ScyllaDB's single-partition conditional writes.
+//! - [`accounts`]: accounts, roles and sessions (hashing and signing are the auth service's).
 //! - [`actor`], [`scheduler`]: who is asking, and the use cases that apply the rules.
 //! - [`paging`], [`error`]: page tokens, and errors that name the field they are about.
 //!
 //! This crate does no I/O of its own and knows nothing of gRPC, SQLite, ScyllaDB or MQTT:
 //! adapters implement [`ports`] and call [`scheduler::Scheduler`].
 
+pub mod accounts;
 pub mod actor;
 pub mod booking;
 pub mod clinic;

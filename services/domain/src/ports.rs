@@ -16,6 +16,10 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::{
+    accounts::{
+        Account, CreateAccountOutcome, Email, NewSession, RefreshRotation, RefreshTokenHash,
+        RevokedSession, RotateOutcome, SessionId,
+    },
     booking::{Appointment, CancelledBy},
     clinic::{Clinic, Dentist},
     event::{EventCursor, StoredEvent},
@@ -329,9 +333,50 @@ pub trait EventLog: Send + Sync {
     /// Returns once events after `cursor` may exist, or after `max_wait`, whichever is first.
     /// May return early; callers read with [`EventLog::events_after`] and wait again.
     async fn wait_for_events(&self, cursor: &EventCursor, max_wait: Duration);
+
+    /// The cursor after the newest event: where a reader that wants only new events starts.
+    async fn latest_cursor(&self) -> Result<EventCursor, StoreError>;
 }
 
-/// Everything the scheduling core needs from a store.
-pub trait Store: ClinicDirectory + SlotStore + EventLog + fmt::Debug {}
+/// Accounts and their sessions.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates an account unless its email is taken (one conditional write on the email).
+    async fn create_account(&self, account: &Account) -> Result<CreateAccountOutcome, StoreError>;
 
-impl<T: ClinicDirectory + SlotStore + EventLog + fmt::Debug> Store for T {}
+    /// The account signing in with `email`.
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError>;
+
+    /// One account.
+    async fn account(&self, id: &crate::ids::UserId) -> Result<Option<Account>, StoreError>;
+
+    /// Starts a session with its first refresh token.
+    async fn start_session(&self, session: &NewSession) -> Result<(), StoreError>;
+
+    /// Spends a refresh token and stores its successor, or detects a replay (and revokes the
+    /// session), in one conditional write.
+    async fn rotate_refresh_token(
+        &self,
+        rotation: &RefreshRotation,
+    ) -> Result<RotateOutcome, StoreError>;
+
+    /// Ends the session of a refresh token (spent or not); `None` if the token is unknown.
+    /// Ending an ended session changes nothing and still names it.
+    async fn end_session(
+        &self,
+        refresh_token: &RefreshTokenHash,
+        at: Timestamp,
+    ) -> Result<Option<SessionId>, StoreError>;
+
+    /// Sessions revoked at or after `since`, oldest first, at most `limit`.
+    async fn revoked_sessions_since(
+        &self,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<RevokedSession>, StoreError>;
+}
+
+/// Everything the services need from a store.
+pub trait Store: ClinicDirectory + SlotStore + EventLog + AccountStore + fmt::Debug {}
+
+impl<T: ClinicDirectory + SlotStore + EventLog + AccountStore + fmt::Debug> Store for T {}

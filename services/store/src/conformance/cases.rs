@@ -1028,3 +1028,256 @@ fn patient_actor(id: UserId) -> Actor {
         name: DisplayName::parse("Pat Patient").unwrap(),
     }
 }
+
+fn account(
+    email: &str,
+    role: dentismile_domain::accounts::Role,
+) -> dentismile_domain::accounts::Account {
+    use dentismile_domain::accounts::{Account, Email, PasswordHash, Role};
+    let (clinic_id, dentist_id) = match role {
+        Role::Dentist => (
+            Some(ClinicId::parse("conformance-clinic").unwrap()),
+            Some(DentistId::parse("dr-a").unwrap()),
+        ),
+        Role::ClinicAdmin => (Some(ClinicId::parse("conformance-clinic").unwrap()), None),
+        Role::Patient | Role::Admin => (None, None),
+    };
+    Account {
+        id: UserId::random(),
+        email: Email::parse(email).unwrap(),
+        display_name: DisplayName::parse("Someone").unwrap(),
+        role,
+        clinic_id,
+        dentist_id,
+        password_hash: PasswordHash::from_phc(
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_string(),
+        ),
+        created_at: now(),
+    }
+}
+
+/// An email belongs to one account, even when many sign up with it at once.
+pub async fn accounts_are_unique_by_email(factory: &dyn StoreFactory) {
+    use dentismile_domain::accounts::{CreateAccountOutcome, Email, Role};
+    let fx = Arc::new(fresh!(factory, "accounts_are_unique_by_email"));
+    let dentist = account("dentist@example.se", Role::Dentist);
+    assert_eq!(
+        fx.store.create_account(&dentist).await.unwrap(),
+        CreateAccountOutcome::Created
+    );
+    assert_eq!(
+        fx.store.account(&dentist.id).await.unwrap(),
+        Some(dentist.clone())
+    );
+    let by_email = fx
+        .store
+        .account_by_email(&Email::parse("Dentist@Example.se").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(by_email, Some(dentist));
+
+    let start = Arc::new(Barrier::new(16));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (fx, start) = (fx.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            let candidate = account("race@example.se", Role::Patient);
+            start.wait().await;
+            (
+                fx.store.create_account(&candidate).await.unwrap(),
+                candidate.id,
+            )
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (outcome, id) = task.await.unwrap();
+        if outcome == CreateAccountOutcome::Created {
+            winners.push(id);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one sign-up wins the email");
+    let stored = fx
+        .store
+        .account_by_email(&Email::parse("race@example.se").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored.map(|a| a.id), Some(winners[0]));
+}
+
+/// Refresh tokens are spent on use; a spent token presented again ends the session; logout
+/// ends it too, and ended sessions are listed for verifiers.
+pub async fn refresh_tokens_rotate_and_detect_reuse(factory: &dyn StoreFactory) {
+    use dentismile_domain::accounts::{
+        NewSession, RefreshRotation, RefreshTokenHash, Role, RotateOutcome, SessionId,
+    };
+    let fx = Arc::new(fresh!(factory, "refresh_tokens_rotate_and_detect_reuse"));
+    let patient = account("pat@example.se", Role::Patient);
+    fx.store.create_account(&patient).await.unwrap();
+    let token = |n: u32| RefreshTokenHash::from_hex(format!("{n:064x}"));
+    let day = SignedDuration::from_hours(24);
+    let session = SessionId::random();
+    fx.store
+        .start_session(&NewSession {
+            session_id: session,
+            user_id: patient.id,
+            refresh_token: token(1),
+            refresh_expires_at: now() + day,
+            at: now(),
+        })
+        .await
+        .unwrap();
+    let rotate = |presented: u32, next: u32| RefreshRotation {
+        presented: token(presented),
+        next: token(next),
+        next_expires_at: now() + day,
+        at: now(),
+    };
+    assert_eq!(
+        fx.store.rotate_refresh_token(&rotate(1, 2)).await.unwrap(),
+        RotateOutcome::Rotated {
+            session_id: session,
+            user_id: patient.id
+        }
+    );
+    assert_eq!(
+        fx.store.rotate_refresh_token(&rotate(2, 3)).await.unwrap(),
+        RotateOutcome::Rotated {
+            session_id: session,
+            user_id: patient.id
+        }
+    );
+    assert!(
+        fx.store
+            .revoked_sessions_since(now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Token 1 again: a replay. The session ends, and its current token (3) dies with it.
+    assert_eq!(
+        fx.store.rotate_refresh_token(&rotate(1, 4)).await.unwrap(),
+        RotateOutcome::Reused {
+            session_id: session
+        }
+    );
+    assert_eq!(
+        fx.store.rotate_refresh_token(&rotate(3, 5)).await.unwrap(),
+        RotateOutcome::Invalid
+    );
+    let revoked = fx.store.revoked_sessions_since(now(), 10).await.unwrap();
+    assert_eq!(
+        revoked.iter().map(|r| r.session_id).collect::<Vec<_>>(),
+        [session]
+    );
+    assert_eq!(
+        fx.store
+            .rotate_refresh_token(&rotate(99, 100))
+            .await
+            .unwrap(),
+        RotateOutcome::Invalid
+    );
+
+    // A second session: concurrent refreshes with one token spend it once; the rest are replays.
+    let second = SessionId::random();
+    fx.store
+        .start_session(&NewSession {
+            session_id: second,
+            user_id: patient.id,
+            refresh_token: token(10),
+            refresh_expires_at: now() + day,
+            at: now(),
+        })
+        .await
+        .unwrap();
+    let start = Arc::new(Barrier::new(6));
+    let mut tasks = Vec::new();
+    for n in 0..6u32 {
+        let (fx, start) = (fx.clone(), start.clone());
+        let rotation = rotate(10, 20 + n);
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            fx.store.rotate_refresh_token(&rotation).await.unwrap()
+        }));
+    }
+    let mut rotated = 0;
+    for task in tasks {
+        if matches!(task.await.unwrap(), RotateOutcome::Rotated { .. }) {
+            rotated += 1;
+        }
+    }
+    assert_eq!(rotated, 1);
+
+    // Logout ends a session and is idempotent; an unknown token names none.
+    let third = SessionId::random();
+    fx.store
+        .start_session(&NewSession {
+            session_id: third,
+            user_id: patient.id,
+            refresh_token: token(30),
+            refresh_expires_at: now() + day,
+            at: now(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        fx.store.end_session(&token(30), now()).await.unwrap(),
+        Some(third)
+    );
+    assert_eq!(
+        fx.store.end_session(&token(30), now()).await.unwrap(),
+        Some(third)
+    );
+    assert_eq!(fx.store.end_session(&token(31), now()).await.unwrap(), None);
+    assert_eq!(
+        fx.store
+            .rotate_refresh_token(&rotate(30, 32))
+            .await
+            .unwrap(),
+        RotateOutcome::Invalid
+    );
+    let revoked: Vec<_> = fx
+        .store
+        .revoked_sessions_since(now(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.session_id)
+        .collect();
+    assert!(revoked.contains(&third) && revoked.contains(&second) && revoked.contains(&session));
+
+    // An expired token is invalid.
+    let fourth = SessionId::random();
+    fx.store
+        .start_session(&NewSession {
+            session_id: fourth,
+            user_id: patient.id,
+            refresh_token: token(40),
+            refresh_expires_at: now() + SignedDuration::from_secs(1),
+            at: now(),
+        })
+        .await
+        .unwrap();
+    let late = RefreshRotation {
+        at: now() + SignedDuration::from_secs(2),
+        ..rotate(40, 41)
+    };
+    assert_eq!(
+        fx.store.rotate_refresh_token(&late).await.unwrap(),
+        RotateOutcome::Invalid
+    );
+}
+
+/// The latest cursor is where a reader that wants only new events starts.
+pub async fn latest_cursor_skips_to_new_events(factory: &dyn StoreFactory) {
+    let fx = fresh!(factory, "latest_cursor_skips_to_new_events");
+    assert!(fx.store.latest_cursor().await.unwrap().is_beginning());
+    let slots = fx.publish(fx.slots('a', 1, "09:00", 30, 3)).await;
+    let latest = fx.store.latest_cursor().await.unwrap();
+    assert!(fx.store.events_after(&latest, 10).await.unwrap().is_empty());
+    fx.book(&slots[2].key, UserId::random()).await;
+    let new = fx.store.events_after(&latest, 10).await.unwrap();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0].event.kind, SlotEventKind::Booked);
+    assert_eq!(fx.store.latest_cursor().await.unwrap(), new[0].cursor);
+}

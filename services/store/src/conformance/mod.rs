@@ -38,6 +38,9 @@ macro_rules! conformance_tests {
             schedules_show_patients_to_their_clinic_only,
             working_plans_publish_idempotently,
             earliest_free_slots_span_clinics,
+            accounts_are_unique_by_email,
+            refresh_tokens_rotate_and_detect_reuse,
+            latest_cursor_skips_to_new_events,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -24,11 +24,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_slots_and_outbox.sql",
-    sql: include_str!("../../migrations/sqlite/0001_slots_and_outbox.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_slots_and_outbox.sql",
+        sql: include_str!("../../migrations/sqlite/0001_slots_and_outbox.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_accounts.sql",
+        sql: include_str!("../../migrations/sqlite/0002_accounts.sql"),
+    },
+];
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;

@@ -7,6 +7,7 @@
 //! - `writes`: the conditional writes (publish, book, cancel, withdraw) and their events.
 //! - `rows`, `cursor`: mapping rows to domain values, and cursor text.
 
+mod accounts;
 mod connection;
 mod cursor;
 pub mod migrations;
@@ -23,14 +24,19 @@ use std::{
 
 use async_trait::async_trait;
 use dentismile_domain::{
+    accounts::{
+        Account, CreateAccountOutcome, Email, NewSession, RefreshRotation, RefreshTokenHash,
+        RevokedSession, RotateOutcome, SessionId,
+    },
     booking::Appointment,
     clinic::{Clinic, Dentist},
     event::{EventCursor, StoredEvent},
-    ids::{AppointmentId, ClinicId},
+    ids::{AppointmentId, ClinicId, UserId},
+    jiff::Timestamp,
     ports::{
-        AppointmentQuery, BookOutcome, BookSlot, CancelAppointment, CancelOutcome, ClinicDirectory,
-        DentistOutcome, EventLog, PublishOutcome, PublishSlots, SlotQuery, SlotStore, StoreError,
-        WithdrawOutcome, WithdrawSlot,
+        AccountStore, AppointmentQuery, BookOutcome, BookSlot, CancelAppointment, CancelOutcome,
+        ClinicDirectory, DentistOutcome, EventLog, PublishOutcome, PublishSlots, SlotQuery,
+        SlotStore, StoreError, WithdrawOutcome, WithdrawSlot,
     },
     slot::{PartitionKey, Slot, SlotKey},
 };
@@ -39,7 +45,11 @@ use tokio::sync::watch;
 
 pub use self::migrations::{SCHEMA_VERSION, migrate};
 use self::{
-    connection::open_connection, cursor::decode_cursor, readers::Readers, rows::*, writer::Writer,
+    connection::open_connection,
+    cursor::{decode_cursor, encode_cursor},
+    readers::Readers,
+    rows::*,
+    writer::Writer,
 };
 
 /// Turns rusqlite results into store results, classifying the failure.
@@ -442,5 +452,85 @@ impl EventLog for SqliteStore {
         // Either a commit moves the head past the cursor, or the wait times out; both mean
         // "read again". A closed channel (store dropping) also ends the wait.
         let _ = tokio::time::timeout(max_wait, head.wait_for(|position| *position > after)).await;
+    }
+
+    async fn latest_cursor(&self) -> Result<EventCursor, StoreError> {
+        let store_id = Arc::clone(&self.store_id);
+        self.readers
+            .read(move |connection| {
+                let head: i64 = connection
+                    .query_row("SELECT coalesce(max(position), 0) FROM outbox", [], |row| {
+                        row.get(0)
+                    })
+                    .db()?;
+                Ok(if head == 0 {
+                    EventCursor::beginning()
+                } else {
+                    EventCursor::from_store(encode_cursor(&store_id, head))
+                })
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn create_account(&self, account: &Account) -> Result<CreateAccountOutcome, StoreError> {
+        let account = account.clone();
+        self.writer
+            .write(move |connection| accounts::create_account(connection, &account))
+            .await
+    }
+
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        let email = email.as_str().to_string();
+        self.readers
+            .read(move |connection| accounts::account_where(connection, "email", &email))
+            .await
+    }
+
+    async fn account(&self, id: &UserId) -> Result<Option<Account>, StoreError> {
+        let id = id.to_string();
+        self.readers
+            .read(move |connection| accounts::account_where(connection, "user_id", &id))
+            .await
+    }
+
+    async fn start_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.writer
+            .write(move |connection| accounts::start_session(connection, &session))
+            .await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        rotation: &RefreshRotation,
+    ) -> Result<RotateOutcome, StoreError> {
+        let rotation = rotation.clone();
+        self.writer
+            .write(move |connection| accounts::rotate_refresh_token(connection, &rotation))
+            .await
+    }
+
+    async fn end_session(
+        &self,
+        refresh_token: &RefreshTokenHash,
+        at: Timestamp,
+    ) -> Result<Option<SessionId>, StoreError> {
+        let token = refresh_token.clone();
+        self.writer
+            .write(move |connection| accounts::end_session(connection, &token, at))
+            .await
+    }
+
+    async fn revoked_sessions_since(
+        &self,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<RevokedSession>, StoreError> {
+        self.readers
+            .read(move |connection| accounts::revoked_sessions_since(connection, since, limit))
+            .await
     }
 }

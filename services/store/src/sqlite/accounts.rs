@@ -1,0 +1,272 @@
+//! Accounts and sessions in the embedded store. Writes run on the writer thread like every
+//! other write, so each is one transaction with its condition.
+
+use dentismile_domain::{
+    accounts::{
+        Account, CreateAccountOutcome, Email, NewSession, PasswordHash, RefreshRotation,
+        RefreshTokenHash, RevokedSession, Role, RotateOutcome, SessionId,
+    },
+    error::ValidationError,
+    ids::{ClinicId, DentistId, UserId},
+    jiff::Timestamp,
+    ports::StoreError,
+    text::DisplayName,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{
+    DbResult,
+    rows::{from_ms, to_ms},
+};
+
+const ACCOUNT_COLUMNS: &str =
+    "user_id, email, password_hash, display_name, role, clinic_id, dentist_id, created_ms";
+
+fn corrupt<T>(what: &str) -> impl FnOnce(T) -> StoreError + '_ {
+    move |_| StoreError::Corrupt(format!("stored {what} is invalid"))
+}
+
+fn parsed<T>(what: &str, result: Result<T, ValidationError>) -> Result<T, StoreError> {
+    result.map_err(corrupt(what))
+}
+
+fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
+    let get_text = |index: usize| -> Result<String, StoreError> { row.get(index).db() };
+    let get_optional = |index: usize| -> Result<Option<String>, StoreError> { row.get(index).db() };
+    let role = get_text(4)?;
+    Ok(Account {
+        id: parsed("user id", UserId::parse(&get_text(0)?))?,
+        email: parsed("email", Email::parse(&get_text(1)?))?,
+        password_hash: PasswordHash::from_phc(get_text(2)?),
+        display_name: parsed("display name", DisplayName::parse(&get_text(3)?))?,
+        role: Role::parse(&role).ok_or_else(|| corrupt::<()>("role")(()))?,
+        clinic_id: get_optional(5)?
+            .map(|id| parsed("clinic id", ClinicId::parse(&id)))
+            .transpose()?,
+        dentist_id: get_optional(6)?
+            .map(|id| parsed("dentist id", DentistId::parse(&id)))
+            .transpose()?,
+        created_at: from_ms(row.get(7).db()?)?,
+    })
+}
+
+pub(crate) fn create_account(
+    connection: &Connection,
+    account: &Account,
+) -> Result<CreateAccountOutcome, StoreError> {
+    let inserted = connection
+        .prepare_cached(&format!(
+            "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (email) DO NOTHING"
+        ))
+        .db()?
+        .execute(params![
+            account.id.to_string(),
+            account.email.as_str(),
+            account.password_hash.as_str(),
+            account.display_name.as_str(),
+            account.role.name(),
+            account.clinic_id.as_ref().map(ClinicId::as_str),
+            account.dentist_id.as_ref().map(DentistId::as_str),
+            to_ms(account.created_at),
+        ])
+        .db()?;
+    Ok(if inserted == 1 {
+        CreateAccountOutcome::Created
+    } else {
+        CreateAccountOutcome::EmailTaken
+    })
+}
+
+pub(crate) fn account_where(
+    connection: &Connection,
+    column: &str,
+    value: &str,
+) -> Result<Option<Account>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?1"
+        ))
+        .db()?;
+    let mut rows = statement.query([value]).db()?;
+    rows.next().db()?.map(account_from_row).transpose()
+}
+
+pub(crate) fn start_session(
+    connection: &Connection,
+    session: &NewSession,
+) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO sessions (session_id, user_id, created_ms) VALUES (?1, ?2, ?3)",
+        )
+        .db()?
+        .execute(params![
+            session.session_id.to_string(),
+            session.user_id.to_string(),
+            to_ms(session.at)
+        ])
+        .db()?;
+    insert_refresh_token(
+        connection,
+        &session.refresh_token,
+        &session.session_id,
+        session.refresh_expires_at,
+    )
+}
+
+fn insert_refresh_token(
+    connection: &Connection,
+    token: &RefreshTokenHash,
+    session: &SessionId,
+    expires_at: Timestamp,
+) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_ms) VALUES (?1, ?2, ?3)",
+        )
+        .db()?
+        .execute(params![
+            token.as_str(),
+            session.to_string(),
+            to_ms(expires_at)
+        ])
+        .db()?;
+    Ok(())
+}
+
+/// A refresh token with its session's state.
+struct TokenRow {
+    session_id: SessionId,
+    user_id: UserId,
+    expires_ms: i64,
+    spent: bool,
+    session_revoked: bool,
+}
+
+fn token_row(
+    connection: &Connection,
+    token: &RefreshTokenHash,
+) -> Result<Option<TokenRow>, StoreError> {
+    let row = connection
+        .prepare_cached(
+            "SELECT t.session_id, s.user_id, t.expires_ms, t.spent_ms IS NOT NULL, s.revoked_ms IS NOT NULL
+             FROM refresh_tokens t JOIN sessions s ON s.session_id = t.session_id
+             WHERE t.token_hash = ?1",
+        )
+        .db()?
+        .query_row([token.as_str()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, bool>(3)?,
+                row.get::<_, bool>(4)?,
+            ))
+        })
+        .optional()
+        .db()?;
+    row.map(|(session, user, expires_ms, spent, session_revoked)| {
+        Ok(TokenRow {
+            session_id: parsed("session id", SessionId::parse(&session))?,
+            user_id: parsed("user id", UserId::parse(&user))?,
+            expires_ms,
+            spent,
+            session_revoked,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn rotate_refresh_token(
+    connection: &Connection,
+    rotation: &RefreshRotation,
+) -> Result<RotateOutcome, StoreError> {
+    let Some(token) = token_row(connection, &rotation.presented)? else {
+        return Ok(RotateOutcome::Invalid);
+    };
+    if token.session_revoked {
+        return Ok(RotateOutcome::Invalid);
+    }
+    if token.spent {
+        revoke_session(connection, &token.session_id, rotation.at)?;
+        return Ok(RotateOutcome::Reused {
+            session_id: token.session_id,
+        });
+    }
+    if token.expires_ms <= to_ms(rotation.at) {
+        return Ok(RotateOutcome::Invalid);
+    }
+    connection
+        .prepare_cached("UPDATE refresh_tokens SET spent_ms = ?2 WHERE token_hash = ?1")
+        .db()?
+        .execute(params![rotation.presented.as_str(), to_ms(rotation.at)])
+        .db()?;
+    insert_refresh_token(
+        connection,
+        &rotation.next,
+        &token.session_id,
+        rotation.next_expires_at,
+    )?;
+    Ok(RotateOutcome::Rotated {
+        session_id: token.session_id,
+        user_id: token.user_id,
+    })
+}
+
+pub(crate) fn end_session(
+    connection: &Connection,
+    token: &RefreshTokenHash,
+    at: Timestamp,
+) -> Result<Option<SessionId>, StoreError> {
+    let Some(token) = token_row(connection, token)? else {
+        return Ok(None);
+    };
+    if !token.session_revoked {
+        revoke_session(connection, &token.session_id, at)?;
+    }
+    Ok(Some(token.session_id))
+}
+
+fn revoke_session(
+    connection: &Connection,
+    session: &SessionId,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "UPDATE sessions SET revoked_ms = ?2 WHERE session_id = ?1 AND revoked_ms IS NULL",
+        )
+        .db()?
+        .execute(params![session.to_string(), to_ms(at)])
+        .db()?;
+    Ok(())
+}
+
+pub(crate) fn revoked_sessions_since(
+    connection: &Connection,
+    since: Timestamp,
+    limit: usize,
+) -> Result<Vec<RevokedSession>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT session_id, revoked_ms FROM sessions WHERE revoked_ms >= ?1
+             ORDER BY revoked_ms, session_id LIMIT ?2",
+        )
+        .db()?;
+    let mut rows = statement
+        .query(params![
+            to_ms(since),
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ])
+        .db()?;
+    let mut revoked = Vec::new();
+    while let Some(row) = rows.next().db()? {
+        let session: String = row.get(0).db()?;
+        revoked.push(RevokedSession {
+            session_id: parsed("session id", SessionId::parse(&session))?,
+            revoked_at: from_ms(row.get(1).db()?)?,
+        });
+    }
+    Ok(revoked)
+}
