@@ -3,6 +3,7 @@
 //! - [`sqlite`]: the embedded default. SQLite in WAL mode, one writer thread that commits
 //!   concurrent writes in groups (one fsync per group), a pool of reader threads, versioned
 //!   migrations, and an outbox whose positions are resumable event cursors.
+//! - [`scylla`]: the distributed backend on ScyllaDB, partitioned by clinic and day.
 //! - `conformance` (feature `conformance`): the behaviour every backend must show, written once
 //!   against the ports and run by each backend's integration tests.
 //!
@@ -10,6 +11,7 @@
 //! gRPC. Schema changes are applied by [`sqlite::migrate`] from `dentismile migrate`, never on a
 //! request path.
 
+pub mod scylla;
 pub mod sqlite;
 
 #[cfg(feature = "conformance")]

@@ -1,0 +1,1 @@
+//! The ScyllaDB backend (in progress).
