@@ -1,47 +1,130 @@
-//! The `dentismile` server binary.
-//!
-//! Subcommands:
-//! - `migrate`: creates or upgrades the embedded store's schema.
-
-use std::path::PathBuf;
+//! The `dentismile` binary; see the library docs for what each subcommand runs.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-
-/// DentiSmile: dentist appointments for Gothenburg.
-#[derive(Debug, Parser)]
-#[command(name = "dentismile", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Create or upgrade the store's schema, then exit.
-    Migrate {
-        /// Directory of the embedded store; created if missing.
-        #[arg(long, env = "DENTISMILE_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
-    },
-}
+use clap::Parser;
+use dentismile::{
+    app::{self, RunningSystem, SystemConfig},
+    config::{self, Cli, Command, ServeArgs, Target},
+};
+use dentismile_auth::{AuthSettings, TokenSigner};
+use dentismile_gateway::backends::balanced_channel;
+use dentismile_runtime::{CancellationToken, shutdown, telemetry};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    telemetry::init();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Migrate { data_dir } => {
-            std::fs::create_dir_all(&data_dir)
-                .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
-            let path = data_dir.join("dentismile.db");
-            let applied = dentismile_store::sqlite::migrate(&path)
-                .with_context(|| format!("migrating {}", path.display()))?;
-            if applied.is_empty() {
-                println!("{} is up to date", path.display());
-            }
-            for migration in applied {
-                println!("applied {} to {}", migration.name, path.display());
-            }
+        Command::Migrate(args) => migrate(&args.data_dir),
+        Command::Up(args) => up(args).await,
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+fn migrate(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
+    let path = config::database_path(data_dir);
+    let applied = dentismile_store::sqlite::migrate(&path)
+        .with_context(|| format!("migrating {}", path.display()))?;
+    if applied.is_empty() {
+        println!("{} is up to date", path.display());
+    }
+    for migration in applied {
+        println!("applied {} to {}", migration.name, path.display());
+    }
+    Ok(())
+}
+
+async fn up(args: config::UpArgs) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    shutdown::cancel_on_signal(shutdown.clone());
+    let data_dir = args.data_dir.clone();
+    let config = SystemConfig {
+        args,
+        auth: AuthSettings::default(),
+    };
+    let system = RunningSystem::start(config, shutdown).await?;
+    println!("DentiSmile is running (data in {}).", data_dir.display());
+    println!("auth: {} (internal)", system.auth.url());
+    println!("appointments: {} (internal)", system.appointments.url());
+    if let Some(demo) = &system.demo {
+        println!(
+            "demo data: {} clinics, {} dentists, {} new slots",
+            demo.clinics, demo.dentists, demo.slots_added
+        );
+        println!(
+            "demo accounts (every dentist: <dentist-id>@<clinic-id>.dentismile.test, password {}):",
+            dentismile::demo::STAFF_PASSWORD
+        );
+        for (role, email, password) in &demo.accounts {
+            println!("  {role:<13} {email:<40} {password}");
         }
     }
+    // Last, so scripts can wait for this line: the system is ready when it appears.
+    println!("gateway: {}", system.gateway.url());
+    system.stopped().await?;
+    println!("stopped");
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    shutdown::cancel_on_signal(shutdown.clone());
+    let default_port = match args.target {
+        Target::Gateway => 50051,
+        Target::Auth => 50061,
+        Target::Appointments => 50071,
+    };
+    let listen = args
+        .listen
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], default_port)));
+    let component = match args.target {
+        Target::Auth => {
+            let store = app::open_store(&args.data_dir)?;
+            let key_file = args
+                .signing_key_file
+                .clone()
+                .unwrap_or_else(|| config::signing_key_path(&args.data_dir));
+            let signer = TokenSigner::load_or_create(&key_file).with_context(|| {
+                format!("--signing-key-file: cannot load {}", key_file.display())
+            })?;
+            app::start_auth(
+                store,
+                signer,
+                AuthSettings::default(),
+                listen,
+                "--listen",
+                shutdown,
+            )
+            .await?
+            .0
+        }
+        Target::Appointments => {
+            let store = app::open_store(&args.data_dir)?;
+            let auth = balanced_channel("--auth-url", &args.auth_url)?;
+            let verifier = app::fetch_verifier(auth, &shutdown).await?;
+            app::start_appointments(store, verifier, listen, "--listen", shutdown)
+                .await?
+                .0
+        }
+        Target::Gateway => {
+            app::start_gateway(
+                &args.auth_url,
+                &args.appointments_url,
+                listen,
+                "--listen",
+                shutdown,
+            )
+            .await?
+        }
+    };
+    println!("{}: {}", component.name, component.url());
+    component.stopped().await?;
+    println!("stopped");
     Ok(())
 }

@@ -62,8 +62,9 @@ mod tests {
             .filter(|method| method.server_streaming())
             .map(|method| method.name())
             .collect();
-        assert_eq!(streaming.len(), 2, "{streaming:?}");
+        assert_eq!(streaming.len(), 3, "{streaming:?}");
         assert!(streaming.contains(&"WatchSlots"));
         assert!(streaming.contains(&"WatchEvents"));
+        assert!(streaming.contains(&"WatchRevokedSessions"));
     }
 }

@@ -43,6 +43,20 @@ impl Actor {
         }
     }
 
+    /// Whether the caller may change `clinic`'s directory entry and staff: its clinic admins
+    /// and system admins (dentists manage slots, not colleagues).
+    pub fn administers(&self, clinic: &ClinicId) -> bool {
+        match self {
+            Self::Staff {
+                clinic_id,
+                dentist_id: None,
+                ..
+            } => clinic_id == clinic,
+            Self::Admin { .. } => true,
+            Self::Anonymous | Self::Patient { .. } | Self::Staff { .. } => false,
+        }
+    }
+
     /// A short description for messages and logs (no names).
     pub fn describe(&self) -> String {
         match self {

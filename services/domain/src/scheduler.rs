@@ -17,8 +17,8 @@ use crate::{
     paging::{AppointmentPageToken, SlotPageToken},
     plan::WorkingPlan,
     ports::{
-        AppointmentQuery, BookOutcome, BookSlot, CancelAppointment, CancelOutcome, PublishOutcome,
-        PublishSlots, SlotQuery, Store, WithdrawOutcome, WithdrawSlot,
+        AppointmentQuery, BookOutcome, BookSlot, CancelAppointment, CancelOutcome, DentistOutcome,
+        PublishOutcome, PublishSlots, SlotQuery, Store, WithdrawOutcome, WithdrawSlot,
     },
     slot::{NewSlot, PartitionKey, PublishStep, Slot, SlotKey, SlotState, reconcile_publish},
     text::Reason,
@@ -184,6 +184,43 @@ impl Scheduler {
             .ok_or_else(|| {
                 SchedulingError::not_found(field, "dentist", format!("{clinic}/{dentist}"))
             })
+    }
+
+    /// Creates or replaces a clinic's details. System admins only.
+    pub async fn upsert_clinic(
+        &self,
+        actor: &Actor,
+        clinic: &Clinic,
+    ) -> Result<(), SchedulingError> {
+        if !matches!(actor, Actor::Admin { .. }) {
+            return Err(permission_denied(
+                actor,
+                "create or change clinics; only admins can",
+            ));
+        }
+        Ok(self.store.upsert_clinic(clinic).await?)
+    }
+
+    /// Adds a dentist to a clinic, or renames one. The clinic's admins and system admins.
+    pub async fn add_dentist(
+        &self,
+        actor: &Actor,
+        dentist: &Dentist,
+    ) -> Result<(), SchedulingError> {
+        if !actor.administers(&dentist.clinic_id) {
+            return Err(permission_denied(
+                actor,
+                &format!("add dentists to clinic '{}'", dentist.clinic_id),
+            ));
+        }
+        match self.store.upsert_dentist(dentist).await? {
+            DentistOutcome::Saved => Ok(()),
+            DentistOutcome::NoSuchClinic => Err(SchedulingError::not_found(
+                "dentist.clinic_id",
+                "clinic",
+                &dentist.clinic_id,
+            )),
+        }
     }
 
     /// Publishes explicit slots for one dentist. Field names are those of PublishSlotsRequest.

@@ -1,0 +1,19 @@
+//! DentiSmile's gateway: the one public gRPC endpoint of the system.
+//!
+//! - [`forward`]: every public RPC, authenticated (Ed25519 signature, expiry, revoked
+//!   sessions), checked against its role [`policy`], and forwarded with the request id, the
+//!   client's address and deadline to a replica of the owning service.
+//! - [`backends`]: channels balanced over each service's replicas (power of two choices).
+//! - [`revocations`]: the sessions whose tokens must be refused, kept from logouts seen here and
+//!   the auth service's revocation feed.
+//!
+//! Request ids, timeouts, load shedding, health and reflection come from the shared server
+//! assembly in `dentismile-runtime`. The MQTT bridge will live here too.
+
+pub mod backends;
+pub mod forward;
+pub mod policy;
+pub mod revocations;
+
+pub use forward::Gateway;
+pub use revocations::RevocationList;

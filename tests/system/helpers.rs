@@ -1,0 +1,223 @@
+//! `spawn_system()`: a fresh `dentismile up` in this process on a temporary data directory,
+//! every component on port 0, and typed clients of its gateway.
+
+use std::{path::PathBuf, time::Duration};
+
+use dentismile::{
+    app::{RunningSystem, SystemConfig},
+    config::UpArgs,
+};
+use dentismile_auth::{AuthSettings, rate_limit::Quota};
+use dentismile_proto::v1::{
+    self as pb, appointment_service_client::AppointmentServiceClient,
+    auth_service_client::AuthServiceClient, clinic_service_client::ClinicServiceClient,
+};
+use dentismile_runtime::CancellationToken;
+use tonic::{Request, transport::Channel};
+
+/// A running system and where it lives.
+pub struct TestSystem {
+    pub system: Option<RunningSystem>,
+    pub gateway: String,
+    pub data_dir: PathBuf,
+    pub shutdown: CancellationToken,
+    // Keeps the directory until the test ends.
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Options of a test system.
+#[derive(Clone, Copy)]
+pub struct Options {
+    pub demo: bool,
+    /// Rate limits as in production, or relaxed for tests that sign up hundreds of patients.
+    pub production_limits: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            demo: true,
+            production_limits: false,
+        }
+    }
+}
+
+pub async fn spawn_system(options: Options) -> TestSystem {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let mut system = start_in(&data_dir, options).await;
+    system._dir = Some(dir);
+    system
+}
+
+/// Starts a system on `data_dir` (which outlives it).
+pub async fn start_in(data_dir: &std::path::Path, options: Options) -> TestSystem {
+    dentismile_runtime::telemetry::init();
+    let auth = if options.production_limits {
+        AuthSettings::default()
+    } else {
+        let plenty = Quota::per(100_000, Duration::from_secs(1));
+        AuthSettings {
+            login_per_account: plenty,
+            login_per_address: plenty,
+            register_per_address: plenty,
+            ..AuthSettings::default()
+        }
+    };
+    let config = SystemConfig {
+        args: UpArgs {
+            data_dir: data_dir.to_path_buf(),
+            gateway_addr: "127.0.0.1:0".parse().unwrap(),
+            auth_addr: "127.0.0.1:0".parse().unwrap(),
+            appointments_addr: "127.0.0.1:0".parse().unwrap(),
+            no_demo: !options.demo,
+        },
+        auth,
+    };
+    let shutdown = CancellationToken::new();
+    let system = RunningSystem::start(config, shutdown.clone())
+        .await
+        .unwrap();
+    TestSystem {
+        gateway: system.gateway.url(),
+        system: Some(system),
+        data_dir: data_dir.to_path_buf(),
+        shutdown,
+        _dir: None,
+    }
+}
+
+impl TestSystem {
+    /// A new connection to the gateway.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.gateway.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    pub async fn auth(&self) -> AuthServiceClient<Channel> {
+        AuthServiceClient::new(self.channel().await)
+    }
+
+    pub async fn clinics(&self) -> ClinicServiceClient<Channel> {
+        ClinicServiceClient::new(self.channel().await)
+    }
+
+    pub async fn appointments(&self) -> AppointmentServiceClient<Channel> {
+        AppointmentServiceClient::new(self.channel().await)
+    }
+
+    pub fn running(&self) -> &RunningSystem {
+        self.system.as_ref().unwrap()
+    }
+
+    /// Stops the system and waits until it has.
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(system) = self.system.take() {
+            system.stopped().await.unwrap();
+        }
+    }
+
+    /// Registers a patient and returns their session.
+    pub async fn register(&self, name: &str) -> pb::Session {
+        let email = format!(
+            "{}-{}@patients.test",
+            name.to_lowercase().replace(' ', "."),
+            uuid::Uuid::new_v4()
+        );
+        self.auth()
+            .await
+            .register(pb::RegisterRequest {
+                email,
+                password: "long enough password".into(),
+                display_name: name.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// Signs in.
+    pub async fn login(&self, email: &str, password: &str) -> pb::Session {
+        self.auth()
+            .await
+            .login(pb::LoginRequest {
+                email: email.into(),
+                password: password.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+}
+
+/// A request carrying `token` as its bearer token.
+pub fn authed<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+/// Today in Stockholm, and days after it, as `YYYY-MM-DD`.
+pub fn day(offset: i32) -> String {
+    use dentismile_domain::{jiff::Timestamp, time::LocalDay};
+    LocalDay::of(Timestamp::now()).plus_days(offset).to_string()
+}
+
+/// Free slots of a clinic over the demo fortnight.
+pub async fn free_slots(system: &TestSystem, clinic: &str) -> Vec<pb::Slot> {
+    let mut client = system.appointments().await;
+    let mut slots = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_slots(pb::ListSlotsRequest {
+                clinic_id: clinic.into(),
+                from_day: day(0),
+                to_day: day(13),
+                only_free: true,
+                page_size: 500,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        slots.extend(page.slots);
+        if page.next_page_token.is_empty() {
+            return slots;
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// Slots starting at least `hours` from now (so cancellation cutoffs do not interfere).
+pub fn later_than(slots: Vec<pb::Slot>, hours: i64) -> Vec<pb::Slot> {
+    let limit = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + hours * 3600;
+    slots
+        .into_iter()
+        .filter(|s| s.r#ref.as_ref().unwrap().start.as_ref().unwrap().seconds > limit)
+        .collect()
+}
+
+/// A fresh idempotency key.
+pub fn key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn book_request(slot: &pb::Slot) -> pb::BookSlotRequest {
+    pb::BookSlotRequest {
+        slot: slot.r#ref.clone(),
+        idempotency_key: key(),
+        reason: String::new(),
+    }
+}

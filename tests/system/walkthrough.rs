@@ -1,0 +1,191 @@
+//! The README's grpcurl walkthrough, call for call, against the real `dentismile up` binary:
+//! register, list clinics, list free slots, book, my appointments, cancel. If this test
+//! changes, the README must change with it.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+};
+
+use dentismile_proto::v1::{
+    self as pb, appointment_service_client::AppointmentServiceClient,
+    auth_service_client::AuthServiceClient, clinic_service_client::ClinicServiceClient,
+};
+
+use crate::helpers::{authed, day};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_walkthrough_against_the_real_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dentismile"))
+        .args(["up", "--gateway-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let gateway = loop {
+        let line = lines
+            .next()
+            .expect("up exited before printing the gateway")
+            .unwrap();
+        printed.push(line.clone());
+        if let Some(url) = line.strip_prefix("gateway: ") {
+            break url.to_string();
+        }
+    };
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains("anna@patients.dentismile.test"),
+        "demo accounts are printed:\n{printed}"
+    );
+    assert!(printed.contains("dentist-demo-2026"));
+
+    let channel = tonic::transport::Channel::from_shared(gateway)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut auth = AuthServiceClient::new(channel.clone());
+    let mut clinics = ClinicServiceClient::new(channel.clone());
+    let mut appointments = AppointmentServiceClient::new(channel);
+
+    // 1. Register.
+    let session = auth
+        .register(pb::RegisterRequest {
+            email: "sam@example.se".into(),
+            password: "my secret password".into(),
+            display_name: "Sam Svensson".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let token = session.access_token;
+
+    // 2. List clinics.
+    let listed = clinics
+        .list_clinics(pb::ListClinicsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.clinics.len(), 10);
+    let haga = listed
+        .clinics
+        .iter()
+        .find(|c| c.id == "haga-tandlakare")
+        .unwrap();
+    assert_eq!(haga.neighbourhood, "Haga");
+    assert_eq!(haga.dentists.len(), 3);
+
+    // 3. List free slots at Haga over the coming week (from tomorrow, so the cutoff never
+    //    stands in the way of step 6).
+    let free = appointments
+        .list_slots(pb::ListSlotsRequest {
+            clinic_id: "haga-tandlakare".into(),
+            from_day: day(2),
+            to_day: day(8),
+            only_free: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!free.slots.is_empty());
+    let slot = free.slots[0].clone();
+    assert_eq!(slot.state, pb::SlotState::Free as i32);
+
+    // 4. Book it.
+    let booked = appointments
+        .book_slot(authed(
+            pb::BookSlotRequest {
+                slot: slot.r#ref.clone(),
+                idempotency_key: "my-first-booking-1".into(),
+                reason: "check-up".into(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let appointment = booked.appointment.unwrap();
+    assert!(!booked.replayed);
+    assert_eq!(appointment.clinic_name, "Haga Tandläkare");
+    assert_eq!(
+        state_of(&mut appointments, &slot).await,
+        pb::SlotState::Booked
+    );
+
+    // 5. My appointments.
+    let mine = appointments
+        .list_my_appointments(authed(pb::ListMyAppointmentsRequest::default(), &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.appointments.len(), 1);
+    assert_eq!(mine.appointments[0].id, appointment.id);
+    assert_eq!(
+        mine.appointments[0].status,
+        pb::AppointmentStatus::Booked as i32
+    );
+
+    // 6. Cancel.
+    let cancelled = appointments
+        .cancel_appointment(authed(
+            pb::CancelAppointmentRequest {
+                appointment_id: appointment.id.clone(),
+                reason: "plans changed".into(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.status, pb::AppointmentStatus::Cancelled as i32);
+    assert_eq!(
+        state_of(&mut appointments, &slot).await,
+        pb::SlotState::Free
+    );
+
+    // Ctrl-C stops it cleanly.
+    send_sigint(child.id());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(rest.last().map(String::as_str), Some("stopped"));
+}
+
+async fn state_of(
+    client: &mut AppointmentServiceClient<tonic::transport::Channel>,
+    slot: &pb::Slot,
+) -> pb::SlotState {
+    let day = slot.day.clone();
+    let reference = slot.r#ref.as_ref().unwrap();
+    let listed = client
+        .list_slots(pb::ListSlotsRequest {
+            clinic_id: reference.clinic_id.clone(),
+            from_day: day.clone(),
+            to_day: day,
+            dentist_id: reference.dentist_id.clone(),
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let found = listed
+        .slots
+        .into_iter()
+        .find(|s| s.r#ref.as_ref().unwrap().start == reference.start)
+        .unwrap();
+    pb::SlotState::try_from(found.state).unwrap()
+}
+
+fn send_sigint(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
