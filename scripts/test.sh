@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 log() { printf '\n==> %s\n' "$*"; }
 
 # --- tools ----------------------------------------------------------------------------------
-# Debian packages the tests drive for real. `apt-get update` only when something is missing.
+# Debian packages the tests drive for real (tool:package). `apt-get update` only when something
+# is missing. mosquitto_passwd stands for the mosquitto package: the broker itself lives in
+# /usr/sbin, which is not on every user's PATH.
 apt_packages=()
-for tool in tmux:tmux; do
+for tool in tmux:tmux mosquitto_passwd:mosquitto; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || apt_packages+=("${tool##*:}")
 done
 if ((${#apt_packages[@]})); then

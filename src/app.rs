@@ -13,7 +13,12 @@ use dentismile_domain::{
     scheduler::{ClockDebug, Scheduler},
     time::SystemClock,
 };
-use dentismile_gateway::{Gateway, RevocationList, backends::balanced_channel, revocations};
+use dentismile_gateway::{
+    Gateway, RevocationList,
+    backends::balanced_channel,
+    bridge::{Bridge, BridgeSettings, QoS, brokers::BrokerAddress, gateway_id},
+    embedded_broker, revocations,
+};
 use dentismile_proto::v1::{
     GetTokenVerificationKeyRequest, appointment_service_server::AppointmentServiceServer,
     auth_service_client::AuthServiceClient, auth_service_server::AuthServiceServer,
@@ -36,6 +41,8 @@ pub struct Component {
     /// Where it listens.
     pub address: SocketAddr,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
+    /// The gateway's MQTT bridge, if it runs one.
+    bridge: Option<Bridge>,
 }
 
 impl Component {
@@ -46,10 +53,15 @@ impl Component {
 
     /// Waits for it to stop (after shutdown).
     pub async fn stopped(self) -> anyhow::Result<()> {
-        self.task
+        let served = self
+            .task
             .await
             .with_context(|| format!("the {} task failed", self.name))?
-            .with_context(|| format!("the {} server failed", self.name))
+            .with_context(|| format!("the {} server failed", self.name));
+        if let Some(bridge) = self.bridge {
+            bridge.stopped().await;
+        }
+        served
     }
 }
 
@@ -96,6 +108,7 @@ pub async fn start_auth(
             name: "auth",
             address,
             task,
+            bridge: None,
         },
         core,
     ))
@@ -130,17 +143,57 @@ pub async fn start_appointments(
             name: "appointments",
             address,
             task,
+            bridge: None,
         },
         scheduler,
     ))
 }
 
-/// Starts the gateway in front of the given replicas.
+/// What the gateway's MQTT bridge publishes to.
+#[derive(Debug, Clone)]
+pub struct MqttBridge {
+    /// How it publishes.
+    pub settings: BridgeSettings,
+    /// Where.
+    pub brokers: Vec<BrokerAddress>,
+}
+
+impl MqttBridge {
+    /// Bridge settings from the command line, for a gateway named `gateway_id` keeping its
+    /// cursors in `state_dir`.
+    pub fn from_args(
+        args: &config::MqttArgs,
+        brokers: Vec<BrokerAddress>,
+        gateway_id: String,
+        state_dir: std::path::PathBuf,
+    ) -> Self {
+        let mut settings = BridgeSettings::new(gateway_id, state_dir);
+        settings.qos = if args.mqtt_qos == 2 {
+            QoS::ExactlyOnce
+        } else {
+            QoS::AtLeastOnce
+        };
+        settings.max_in_flight = args.mqtt_max_in_flight;
+        Self { settings, brokers }
+    }
+}
+
+/// This machine's name, for gateway ids.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// Starts the gateway in front of the given replicas, with its MQTT bridge if `mqtt` is given.
 pub async fn start_gateway(
     auth_urls: &[String],
     appointment_urls: &[String],
     address: SocketAddr,
     setting: &str,
+    mqtt: Option<MqttBridge>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Component> {
     let auth = balanced_channel("--auth-url", auth_urls)?;
@@ -153,6 +206,14 @@ pub async fn start_gateway(
         AuthServiceClient::new(auth.clone()),
         shutdown.clone(),
     );
+    let bridge = mqtt.filter(|mqtt| !mqtt.brokers.is_empty()).map(|mqtt| {
+        Bridge::start(
+            mqtt.settings,
+            &mqtt.brokers,
+            appointments.clone(),
+            shutdown.clone(),
+        )
+    });
     let gateway = Gateway::new(verifier, revoked, auth, appointments);
     let server = GrpcServer::new(ServerLimits::default())
         .add_service(AuthServiceServer::new(gateway.clone()))
@@ -163,6 +224,7 @@ pub async fn start_gateway(
         name: "gateway",
         address,
         task,
+        bridge,
     })
 }
 
@@ -226,6 +288,8 @@ pub struct RunningSystem {
     pub appointments: Component,
     /// The demo accounts, if demo data was loaded.
     pub demo: Option<demo::DemoSummary>,
+    /// The brokers slot events are published to (the embedded one, or those configured).
+    pub mqtt: Vec<BrokerAddress>,
     /// The store, shared by the two services in this process.
     pub store: Arc<SqliteStore>,
     shutdown: CancellationToken,
@@ -271,11 +335,31 @@ impl RunningSystem {
                     .context("loading the demo data")?,
             )
         };
+        let brokers = if args.mqtt.no_mqtt {
+            Vec::new()
+        } else if args.mqtt.brokers.is_empty() {
+            embedded_broker::start(args.mqtt.mqtt_addr, 20_000)?;
+            vec![BrokerAddress {
+                host: args.mqtt.mqtt_addr.ip().to_string(),
+                port: args.mqtt.mqtt_addr.port(),
+                credentials: None,
+            }]
+        } else {
+            args.mqtt.brokers.clone()
+        };
+        let gateway_id = gateway_id(&host_name(), args.gateway_addr.port());
+        let mqtt = MqttBridge::from_args(
+            &args.mqtt,
+            brokers.clone(),
+            gateway_id,
+            args.data_dir.clone(),
+        );
         let gateway = start_gateway(
             &[auth.url()],
             &[appointments.url()],
             args.gateway_addr,
             "--gateway-addr",
+            Some(mqtt),
             shutdown.clone(),
         )
         .await?;
@@ -284,6 +368,7 @@ impl RunningSystem {
             auth,
             appointments,
             demo,
+            mqtt: brokers,
             store,
             shutdown,
         })

@@ -58,6 +58,41 @@ pub struct UpArgs {
     /// Do not create the Gothenburg demo clinics, slots and accounts.
     #[arg(long, env = "DENTISMILE_NO_DEMO")]
     pub no_demo: bool,
+
+    /// MQTT: where slot events go.
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
+}
+
+/// MQTT settings shared by `up` and `serve --target gateway`.
+#[derive(Debug, Clone, Args)]
+pub struct MqttArgs {
+    /// Where the embedded MQTT broker of `up` listens; ignored when `--mqtt` names brokers.
+    #[arg(long, env = "DENTISMILE_MQTT_ADDR", default_value = "127.0.0.1:1883")]
+    pub mqtt_addr: SocketAddr,
+
+    /// An external broker to publish slot events to, `mqtt://[user:password@]host:port`;
+    /// repeatable or comma-separated. Every event goes to every broker. With `up`, replaces the
+    /// embedded broker.
+    #[arg(long = "mqtt", env = "DENTISMILE_MQTT", value_delimiter = ',', value_parser = parse_broker)]
+    pub brokers: Vec<dentismile_gateway::bridge::brokers::BrokerAddress>,
+
+    /// QoS of slot events: 1 (at least once) or 2 (exactly once per broker hop).
+    #[arg(long, env = "DENTISMILE_MQTT_QOS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub mqtt_qos: u8,
+
+    /// Most publishes awaiting a broker's acknowledgement. Keep it at or under the broker's
+    /// limit (Mosquitto: `max_inflight_messages`, 20 by default).
+    #[arg(long, env = "DENTISMILE_MQTT_MAX_IN_FLIGHT", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub mqtt_max_in_flight: u16,
+
+    /// Publish no MQTT at all (and, with `up`, run no broker).
+    #[arg(long, env = "DENTISMILE_NO_MQTT")]
+    pub no_mqtt: bool,
+}
+
+fn parse_broker(value: &str) -> Result<dentismile_gateway::bridge::brokers::BrokerAddress, String> {
+    dentismile_gateway::bridge::brokers::BrokerAddress::parse(value)
 }
 
 /// The component `dentismile serve` runs.
@@ -101,6 +136,15 @@ pub struct ServeArgs {
     /// URL of an appointment service replica, repeatable or comma-separated (gateway).
     #[arg(long, env = "DENTISMILE_APPOINTMENTS_URL", value_delimiter = ',')]
     pub appointments_url: Vec<String>,
+
+    /// Names this gateway in MQTT client ids and its status topic; unique per gateway.
+    /// Default: the host name and listening port.
+    #[arg(long, env = "DENTISMILE_GATEWAY_ID")]
+    pub gateway_id: Option<String>,
+
+    /// MQTT (gateway): the brokers to publish slot events to.
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
 }
 
 /// Settings of `dentismile migrate`.
@@ -142,5 +186,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("--target"), "{error}");
+        let error = Cli::try_parse_from(["dentismile", "up", "--mqtt", "tcp://broker"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--mqtt") && error.contains("mqtt://"),
+            "{error}"
+        );
+        let error = Cli::try_parse_from(["dentismile", "up", "--mqtt-qos", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--mqtt-qos"), "{error}");
     }
 }

@@ -65,6 +65,9 @@ async fn up(args: config::UpArgs) -> anyhow::Result<()> {
             println!("  {role:<13} {email:<40} {password}");
         }
     }
+    for broker in &system.mqtt {
+        println!("mqtt: {broker}");
+    }
     // Last, so scripts can wait for this line: the system is ready when it appears.
     println!("gateway: {}", system.gateway.url());
     system.stopped().await?;
@@ -113,11 +116,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .0
         }
         Target::Gateway => {
+            let id = args.gateway_id.clone().unwrap_or_else(|| {
+                dentismile_gateway::bridge::gateway_id(&app::host_name(), listen.port())
+            });
+            let brokers = if args.mqtt.no_mqtt {
+                Vec::new()
+            } else {
+                args.mqtt.brokers.clone()
+            };
+            for broker in &brokers {
+                println!("mqtt: {broker}");
+            }
+            let mqtt = app::MqttBridge::from_args(&args.mqtt, brokers, id, args.data_dir.clone());
             app::start_gateway(
                 &args.auth_url,
                 &args.appointments_url,
                 listen,
                 "--listen",
+                Some(mqtt),
                 shutdown,
             )
             .await?

@@ -7,10 +7,16 @@
 //! - [`revocations`]: the sessions whose tokens must be refused, kept from logouts seen here and
 //!   the auth service's revocation feed.
 //!
+//! - [`bridge`]: slot events onto MQTT, at least once, to every configured broker, with
+//!   retained availability summaries and the gateway's online/offline status.
+//! - [`embedded_broker`]: the in-process rumqttd broker of `dentismile up`.
+//!
 //! Request ids, timeouts, load shedding, health and reflection come from the shared server
-//! assembly in `dentismile-runtime`. The MQTT bridge will live here too.
+//! assembly in `dentismile-runtime`.
 
 pub mod backends;
+pub mod bridge;
+pub mod embedded_broker;
 pub mod forward;
 pub mod policy;
 pub mod revocations;

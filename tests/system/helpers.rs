@@ -5,9 +5,10 @@ use std::{path::PathBuf, time::Duration};
 
 use dentismile::{
     app::{RunningSystem, SystemConfig},
-    config::UpArgs,
+    config::{MqttArgs, UpArgs},
 };
 use dentismile_auth::{AuthSettings, rate_limit::Quota};
+use dentismile_gateway::bridge::brokers::BrokerAddress;
 use dentismile_proto::v1::{
     self as pb, appointment_service_client::AppointmentServiceClient,
     auth_service_client::AuthServiceClient, clinic_service_client::ClinicServiceClient,
@@ -26,11 +27,20 @@ pub struct TestSystem {
 }
 
 /// Options of a test system.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Options {
     pub demo: bool,
     /// Rate limits as in production, or relaxed for tests that sign up hundreds of patients.
     pub production_limits: bool,
+    /// Where slot events go: no MQTT (the default), these brokers, or an embedded broker.
+    pub mqtt: Mqtt,
+}
+
+#[derive(Clone)]
+pub enum Mqtt {
+    None,
+    Brokers(Vec<BrokerAddress>),
+    Embedded(std::net::SocketAddr),
 }
 
 impl Default for Options {
@@ -38,6 +48,7 @@ impl Default for Options {
         Self {
             demo: true,
             production_limits: false,
+            mqtt: Mqtt::None,
         }
     }
 }
@@ -71,6 +82,19 @@ pub async fn start_in(data_dir: &std::path::Path, options: Options) -> TestSyste
             auth_addr: "127.0.0.1:0".parse().unwrap(),
             appointments_addr: "127.0.0.1:0".parse().unwrap(),
             no_demo: !options.demo,
+            mqtt: MqttArgs {
+                mqtt_addr: match &options.mqtt {
+                    Mqtt::Embedded(address) => *address,
+                    _ => "127.0.0.1:0".parse().unwrap(),
+                },
+                brokers: match &options.mqtt {
+                    Mqtt::Brokers(brokers) => brokers.clone(),
+                    _ => Vec::new(),
+                },
+                mqtt_qos: 1,
+                mqtt_max_in_flight: 20,
+                no_mqtt: matches!(options.mqtt, Mqtt::None),
+            },
         },
         auth,
     };

@@ -158,6 +158,7 @@ async fn password_guessing_is_rate_limited_and_says_nothing_about_accounts() {
     let system = spawn_system(Options {
         demo: false,
         production_limits: true,
+        ..Options::default()
     })
     .await;
     let session = system.register("Gus Guessed").await;

@@ -17,8 +17,16 @@ use crate::helpers::{authed, day};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_walkthrough_against_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
+    let mqtt = format!("127.0.0.1:{}", crate::mqtt::free_port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_dentismile"))
-        .args(["up", "--gateway-addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "up",
+            "--gateway-addr",
+            "127.0.0.1:0",
+            "--mqtt-addr",
+            &mqtt,
+            "--data-dir",
+        ])
         .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -42,6 +50,10 @@ async fn readme_walkthrough_against_the_real_binary() {
         "demo accounts are printed:\n{printed}"
     );
     assert!(printed.contains("dentist-demo-2026"));
+    assert!(
+        printed.contains(&format!("mqtt: mqtt://{mqtt}")),
+        "the broker is printed:\n{printed}"
+    );
 
     let channel = tonic::transport::Channel::from_shared(gateway)
         .unwrap()

@@ -1,0 +1,252 @@
+//! Retained availability summaries: how many slots of a clinic-day are free, booked and
+//! withdrawn, so a subscriber that connects late learns the state at once instead of waiting
+//! for the next change.
+//!
+//! Brokers' sessions mark the clinic-days their events touch; one task recounts those from the
+//! appointment service (at most every 250 ms per batch, so a burst of bookings costs one count
+//! per clinic-day, not one per booking), and every broker session publishes each new summary,
+//! retained. A session that (re)connects publishes them all again, so a restarted broker gets
+//! them back.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Mutex,
+    time::Duration,
+};
+
+use dentismile_domain::{jiff::Timestamp, time::LocalDay};
+use dentismile_proto::v1::{
+    self as pb, appointment_service_client::AppointmentServiceClient,
+    clinic_service_client::ClinicServiceClient,
+};
+use dentismile_runtime::CancellationToken;
+use tokio::sync::{Notify, watch};
+use tonic::transport::Channel;
+
+use super::messages::{AvailabilityMessage, SCHEMA_VERSION};
+
+/// Days ahead, today included, summarised at start even before they change.
+const SEED_DAYS: i32 = 14;
+/// How long changes are gathered before counting.
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+/// A clinic-day.
+pub type ClinicDay = (String, String);
+
+#[derive(Debug, Default)]
+struct Board {
+    dirty: HashSet<ClinicDay>,
+    summaries: HashMap<ClinicDay, (u64, AvailabilityMessage)>,
+}
+
+/// The summaries, shared by the counting task and the broker sessions.
+#[derive(Debug)]
+pub struct AvailabilityBoard {
+    board: Mutex<Board>,
+    dirty: Notify,
+    version: watch::Sender<u64>,
+}
+
+impl AvailabilityBoard {
+    /// An empty board.
+    pub fn new() -> Self {
+        Self {
+            board: Mutex::new(Board::default()),
+            dirty: Notify::new(),
+            version: watch::channel(0).0,
+        }
+    }
+
+    /// Marks a clinic-day as changed.
+    pub fn touch(&self, clinic_id: &str, day: &str) {
+        self.board
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .dirty
+            .insert((clinic_id.to_string(), day.to_string()));
+        self.dirty.notify_one();
+    }
+
+    /// Summaries newer than the versions in `seen` (which is updated).
+    pub fn newer_than(&self, seen: &mut HashMap<ClinicDay, u64>) -> Vec<AvailabilityMessage> {
+        let board = self.board.lock().unwrap_or_else(|p| p.into_inner());
+        let mut newer = Vec::new();
+        for (key, (version, message)) in &board.summaries {
+            if seen.get(key).is_none_or(|v| v < version) {
+                seen.insert(key.clone(), *version);
+                newer.push(message.clone());
+            }
+        }
+        newer
+    }
+
+    /// Resolves when a summary changed.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    fn take_dirty(&self) -> Vec<ClinicDay> {
+        let mut board = self.board.lock().unwrap_or_else(|p| p.into_inner());
+        board.dirty.drain().collect()
+    }
+
+    fn store(&self, key: ClinicDay, message: AvailabilityMessage) {
+        let mut next = 0;
+        self.version.send_modify(|version| {
+            *version += 1;
+            next = *version;
+        });
+        let mut board = self.board.lock().unwrap_or_else(|p| p.into_inner());
+        board.summaries.insert(key, (next, message));
+    }
+
+    fn forget_before(&self, today: &str) {
+        let mut board = self.board.lock().unwrap_or_else(|p| p.into_inner());
+        board.summaries.retain(|(_, day), _| day.as_str() >= today);
+    }
+}
+
+impl Default for AvailabilityBoard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Counts changed clinic-days until `shutdown`.
+pub async fn keep_counting(
+    board: std::sync::Arc<AvailabilityBoard>,
+    appointments: Channel,
+    shutdown: CancellationToken,
+) {
+    seed(&board, appointments.clone()).await;
+    let mut client = AppointmentServiceClient::new(appointments);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = board.dirty.notified() => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(DEBOUNCE) => {}
+        }
+        let today = LocalDay::of(Timestamp::now()).to_string();
+        board.forget_before(&today);
+        for (clinic_id, day) in board.take_dirty() {
+            // Past days no longer change what anyone can book.
+            if day < today {
+                continue;
+            }
+            match count(&mut client, &clinic_id, &day).await {
+                Ok(message) => board.store((clinic_id, day), message),
+                Err(status) => {
+                    tracing::warn!(%status, %clinic_id, %day, "cannot count availability; will retry");
+                    board.touch(&clinic_id, &day);
+                }
+            }
+        }
+    }
+}
+
+/// Marks every clinic's coming days, so they have a summary before anything changes.
+async fn seed(board: &AvailabilityBoard, appointments: Channel) {
+    let mut clinics = ClinicServiceClient::new(appointments);
+    let today = LocalDay::of(Timestamp::now());
+    let mut token = String::new();
+    loop {
+        let page = match clinics
+            .list_clinics(pb::ListClinicsRequest {
+                page_size: 500,
+                page_token: token.clone(),
+            })
+            .await
+        {
+            Ok(page) => page.into_inner(),
+            Err(status) => {
+                tracing::warn!(%status, "cannot list clinics to seed availability summaries");
+                return;
+            }
+        };
+        for clinic in &page.clinics {
+            for day in today.through(today.plus_days(SEED_DAYS - 1)) {
+                board.touch(&clinic.id, &day.to_string());
+            }
+        }
+        if page.next_page_token.is_empty() {
+            return;
+        }
+        token = page.next_page_token;
+    }
+}
+
+async fn count(
+    client: &mut AppointmentServiceClient<Channel>,
+    clinic_id: &str,
+    day: &str,
+) -> Result<AvailabilityMessage, tonic::Status> {
+    let mut message = AvailabilityMessage {
+        schema_version: SCHEMA_VERSION,
+        clinic_id: clinic_id.to_string(),
+        day: day.to_string(),
+        free: 0,
+        booked: 0,
+        withdrawn: 0,
+        as_of: Timestamp::now().to_string(),
+    };
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_slots(pb::ListSlotsRequest {
+                clinic_id: clinic_id.to_string(),
+                from_day: day.to_string(),
+                to_day: day.to_string(),
+                page_size: 500,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        for slot in &page.slots {
+            match pb::SlotState::try_from(slot.state) {
+                Ok(pb::SlotState::Free) => message.free += 1,
+                Ok(pb::SlotState::Booked) => message.booked += 1,
+                Ok(pb::SlotState::Withdrawn) => message.withdrawn += 1,
+                Ok(pb::SlotState::Unspecified) | Err(_) => {}
+            }
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(message);
+        }
+        token = page.next_page_token;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(free: u32) -> AvailabilityMessage {
+        AvailabilityMessage {
+            schema_version: 1,
+            clinic_id: "c".into(),
+            day: "2026-11-25".into(),
+            free,
+            booked: 0,
+            withdrawn: 0,
+            as_of: String::new(),
+        }
+    }
+
+    #[test]
+    fn sessions_see_each_new_summary_once() {
+        let board = AvailabilityBoard::new();
+        let key = ("c".to_string(), "2026-11-25".to_string());
+        let mut seen = HashMap::new();
+        board.store(key.clone(), summary(3));
+        assert_eq!(board.newer_than(&mut seen), [summary(3)]);
+        assert!(board.newer_than(&mut seen).is_empty());
+        board.store(key, summary(2));
+        assert_eq!(board.newer_than(&mut seen), [summary(2)]);
+        // A fresh session (empty `seen`) gets everything again.
+        assert_eq!(board.newer_than(&mut HashMap::new()).len(), 1);
+    }
+}

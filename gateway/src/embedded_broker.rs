@@ -1,0 +1,87 @@
+//! The MQTT broker `dentismile up` runs in-process when no external broker is configured:
+//! rumqttd, in memory, on one TCP listener (MQTT 3.1.1 and 5 clients both speak 3.1.1 to it).
+//! It is for development and demos: no credentials, no ACL, nothing kept across restarts. A
+//! deployment uses Mosquitto with the config and ACL in `scripts/mosquitto/`.
+
+use std::{collections::HashMap, net::SocketAddr, thread};
+
+use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+
+/// Why the broker could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("--mqtt-addr: cannot run the embedded MQTT broker on {address}: {reason}")]
+pub struct EmbeddedBrokerError {
+    /// Where it was to listen.
+    pub address: SocketAddr,
+    /// Why.
+    pub reason: String,
+}
+
+/// Starts the broker on `address` in its own thread and returns once it accepts connections.
+/// The broker lives as long as the process.
+pub fn start(address: SocketAddr, max_connections: usize) -> Result<(), EmbeddedBrokerError> {
+    // rumqttd binds inside its own thread and offers no way to learn of a failure, so check the
+    // port first: a clear error beats a broker that silently never listens.
+    std::net::TcpListener::bind(address).map_err(|error| EmbeddedBrokerError {
+        address,
+        reason: error.to_string(),
+    })?;
+    let server = ServerSettings {
+        name: "v4".to_string(),
+        listen: address,
+        tls: None,
+        next_connection_delay_ms: 0,
+        connections: ConnectionSettings {
+            connection_timeout_ms: 60_000,
+            max_payload_size: 64 * 1024,
+            max_inflight_count: 100,
+            auth: None,
+            external_auth: None,
+            dynamic_filters: true,
+        },
+    };
+    let config = Config {
+        id: 0,
+        router: RouterConfig {
+            max_connections,
+            max_outgoing_packet_count: 200,
+            max_segment_size: 100 * 1024 * 1024,
+            max_segment_count: 10,
+            custom_segment: None,
+            initialized_filters: None,
+            shared_subscriptions_strategy: Default::default(),
+        },
+        v4: Some(HashMap::from([("v4".to_string(), server)])),
+        v5: None,
+        ws: None,
+        cluster: None,
+        console: None,
+        bridge: None,
+        prometheus: None,
+        metrics: None,
+    };
+    thread::Builder::new()
+        .name("mqtt-broker".to_string())
+        .spawn(move || {
+            let mut broker = Broker::new(config);
+            if let Err(error) = broker.start() {
+                tracing::error!(%error, "the embedded MQTT broker stopped");
+            }
+        })
+        .map_err(|error| EmbeddedBrokerError {
+            address,
+            reason: error.to_string(),
+        })?;
+    // Wait until it listens, so callers can connect at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(address).is_err() {
+        if std::time::Instant::now() > deadline {
+            return Err(EmbeddedBrokerError {
+                address,
+                reason: "it did not start listening within 10 s".to_string(),
+            });
+        }
+        thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(())
+}

@@ -1,0 +1,597 @@
+//! The MQTT bridge end to end, against real Mosquitto brokers started from
+//! `scripts/mosquitto/` (only the port and the paths replaced), with subscribers that know
+//! nothing of DentiSmile but the topic tree.
+
+use std::{
+    collections::HashSet,
+    io::Write,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use dentismile_gateway::bridge::{
+    Bridge, BridgeSettings,
+    brokers::BrokerAddress,
+    messages::{AvailabilityMessage, SlotEventMessage},
+};
+use dentismile_proto::v1::{self as pb};
+use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, QoS};
+use tokio::task::JoinSet;
+
+use crate::helpers::{
+    Mqtt, Options, TestSystem, authed, book_request, day, free_slots, later_than, spawn_system,
+};
+
+const BRIDGE_SECRET: &str = "bridge-test-secret";
+const ALL_SLOT_EVENTS: &str = "dentismile/v1/clinics/+/slots/+";
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn mosquitto_binary() -> PathBuf {
+    ["/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|path| path.exists())
+        .unwrap_or_else(|| PathBuf::from("mosquitto"))
+}
+
+/// A Mosquitto broker from the shipped configuration.
+pub struct Mosquitto {
+    child: Option<Child>,
+    pub port: u16,
+    config: PathBuf,
+}
+
+impl Mosquitto {
+    pub fn start(dir: &Path) -> Self {
+        let port = free_port();
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        let shipped = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/mosquitto/mosquitto.conf"
+        ))
+        .unwrap();
+        let mut config = String::new();
+        for line in shipped.lines() {
+            let line = match line.split_whitespace().next() {
+                Some("listener") => format!("listener {port} 127.0.0.1"),
+                Some("persistence_location") => {
+                    format!("persistence_location {}/", dir.join("data").display())
+                }
+                Some("password_file") => format!("password_file {}", dir.join("passwd").display()),
+                Some("acl_file") => format!(
+                    "acl_file {}",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/mosquitto/acl")
+                ),
+                _ => line.to_string(),
+            };
+            config.push_str(&line);
+            config.push('\n');
+        }
+        // Started as root, Mosquitto would switch to the `mosquitto` user, which cannot write
+        // this test's temporary directory: stay who we are.
+        if is_root() {
+            config.push_str("user root\n");
+        }
+        let config_path = dir.join("mosquitto.conf");
+        std::fs::File::create(&config_path)
+            .unwrap()
+            .write_all(config.as_bytes())
+            .unwrap();
+        let status = Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/mosquitto/make-password.sh"
+        ))
+        .arg(dir.join("passwd"))
+        .arg(BRIDGE_SECRET)
+        .status()
+        .expect("mosquitto_passwd must be installed (scripts/test.sh installs mosquitto)");
+        assert!(status.success());
+        let mut broker = Self {
+            child: None,
+            port,
+            config: config_path,
+        };
+        broker.run();
+        broker
+    }
+
+    fn run(&mut self) {
+        let child = Command::new(mosquitto_binary())
+            .arg("-c")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto must be installed (scripts/test.sh installs it)");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mosquitto did not start on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no goodbye, no final save.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.kill();
+        self.run();
+    }
+
+    /// How the bridge reaches it.
+    pub fn bridge_address(&self) -> BrokerAddress {
+        BrokerAddress::parse(&format!(
+            "mqtt://gateway:{BRIDGE_SECRET}@127.0.0.1:{}",
+            self.port
+        ))
+        .unwrap()
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A received message: topic, retained flag, payload.
+pub type Received = (String, bool, Vec<u8>);
+
+/// An independent subscriber: QoS 1, persistent session, resubscribing on every connection.
+pub struct Subscriber {
+    pub events: Arc<Mutex<Vec<SlotEventMessage>>>,
+    pub raw: Arc<Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Subscriber {
+    pub async fn start(port: u16, client_id: &str, topic: &str, persistent: bool) -> Self {
+        let mut options = MqttOptions::new(client_id, "127.0.0.1", port);
+        options
+            .set_clean_session(!persistent)
+            .set_keep_alive(Duration::from_secs(5));
+        let (client, mut eventloop) = AsyncClient::new(options, 100);
+        let mut network = NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (subscribed, mut subscribed_rx) = tokio::sync::watch::channel(false);
+        let (events_out, raw_out, topic) = (events.clone(), raw.clone(), topic.to_string());
+        let task = tokio::spawn(async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        client
+                            .subscribe(topic.clone(), QoS::AtLeastOnce)
+                            .await
+                            .unwrap();
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        let _ = subscribed.send(true);
+                    }
+                    Ok(Event::Incoming(Packet::Publish(publish))) => {
+                        raw_out.lock().unwrap().push((
+                            publish.topic.clone(),
+                            publish.retain,
+                            publish.payload.to_vec(),
+                        ));
+                        if let Ok(event) =
+                            serde_json::from_slice::<SlotEventMessage>(&publish.payload)
+                        {
+                            events_out.lock().unwrap().push(event);
+                        }
+                    }
+                    Ok(_) => {}
+                    // The broker went away: rumqttc reconnects on the next poll.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        });
+        tokio::time::timeout(Duration::from_secs(10), subscribed_rx.wait_for(|s| *s))
+            .await
+            .expect("the subscriber subscribes")
+            .unwrap();
+        Self { events, raw, task }
+    }
+
+    /// Distinct ids of `booked` events received.
+    pub fn booked_event_ids(&self) -> HashSet<String> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == "booked")
+            .map(|e| e.event_id.clone())
+            .collect()
+    }
+
+    /// Distinct slots (clinic, dentist, start) with a `booked` event received.
+    pub fn booked_slots(&self) -> HashSet<(String, String, String)> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == "booked")
+            .map(|e| {
+                (
+                    e.clinic_id.clone(),
+                    e.dentist_id.clone(),
+                    e.slot_start.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn distinct_events(subscriber: &Subscriber) -> usize {
+    subscriber
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.event_id.clone())
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// Waits until `condition` holds, failing with `what` after `limit`.
+pub async fn eventually(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn slot_identity(slot: &pb::Slot) -> (String, String, String) {
+    let reference = slot.r#ref.as_ref().unwrap();
+    let start = reference.start.as_ref().unwrap();
+    let start = dentismile_domain::jiff::Timestamp::new(start.seconds, start.nanos)
+        .unwrap()
+        .to_string();
+    (
+        reference.clinic_id.clone(),
+        reference.dentist_id.clone(),
+        start,
+    )
+}
+
+/// `count` future free slots across every clinic.
+async fn bookable(system: &TestSystem, count: usize) -> Vec<pb::Slot> {
+    let clinics = system
+        .clinics()
+        .await
+        .list_clinics(pb::ListClinicsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .clinics;
+    let mut slots = Vec::new();
+    for clinic in clinics {
+        slots.extend(later_than(free_slots(system, &clinic.id).await, 1));
+    }
+    assert!(slots.len() >= count, "only {} free slots", slots.len());
+    slots.truncate(count);
+    slots
+}
+
+/// Books every slot, from a few patients over several connections at once.
+async fn book_all(system: &TestSystem, slots: Vec<pb::Slot>) {
+    const WORKERS: usize = 8;
+    let mut workers = JoinSet::new();
+    for (worker, chunk) in slots.chunks(slots.len().div_ceil(WORKERS)).enumerate() {
+        let token = system
+            .register(&format!("Bulk Booker {worker}"))
+            .await
+            .access_token;
+        let mut client = system.appointments().await;
+        let chunk = chunk.to_vec();
+        workers.spawn(async move {
+            for slot in chunk {
+                client
+                    .book_slot(authed(book_request(&slot), &token))
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_thousand_bookings_reach_an_independent_subscriber() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start(dir.path());
+    let system = spawn_system(Options {
+        mqtt: Mqtt::Brokers(vec![broker.bridge_address()]),
+        ..Options::default()
+    })
+    .await;
+    let subscriber = Subscriber::start(broker.port, "independent-1", ALL_SLOT_EVENTS, true).await;
+    let slots = bookable(&system, 2000).await;
+    let expected: HashSet<_> = slots.iter().map(slot_identity).collect();
+    book_all(&system, slots).await;
+    eventually("2000 booked events", Duration::from_secs(120), || {
+        subscriber.booked_event_ids().len() >= 2000
+    })
+    .await;
+    assert_eq!(subscriber.booked_event_ids().len(), 2000);
+    assert_eq!(
+        subscriber.booked_slots(),
+        expected,
+        "one booked event for each booking, none missing"
+    );
+    // Public topics carry no personal data.
+    for (topic, _, payload) in subscriber.raw.lock().unwrap().iter() {
+        let text = String::from_utf8_lossy(payload);
+        assert!(
+            !text.contains("patient") && !text.contains("reason") && !text.contains("Bulk Booker"),
+            "{topic}: {text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broker_killed_mid_run_loses_nothing_after_it_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = Mosquitto::start(dir.path());
+    let system = Arc::new(
+        spawn_system(Options {
+            mqtt: Mqtt::Brokers(vec![broker.bridge_address()]),
+            ..Options::default()
+        })
+        .await,
+    );
+    let subscriber =
+        Subscriber::start(broker.port, "survivor-of-a-crash", ALL_SLOT_EVENTS, true).await;
+    let slots = bookable(&system, 1000).await;
+    let expected: HashSet<_> = slots.iter().map(slot_identity).collect();
+    let booking = {
+        let system = system.clone();
+        tokio::spawn(async move { book_all(&system, slots).await })
+    };
+    eventually("the first events", Duration::from_secs(60), || {
+        subscriber.booked_event_ids().len() >= 200
+    })
+    .await;
+    broker.kill();
+    let received_before_crash = subscriber.booked_event_ids().len();
+    broker.restart();
+    booking.await.unwrap();
+    eventually(
+        "every booked event after the crash",
+        Duration::from_secs(120),
+        || subscriber.booked_slots() == expected,
+    )
+    .await;
+    assert!(
+        received_before_crash < 1000,
+        "the crash must happen mid-run"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broker_lost_for_good_does_not_hold_back_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doomed = Mosquitto::start(&dir.path().join("doomed"));
+    let survivor = Mosquitto::start(&dir.path().join("survivor"));
+    let brokers = vec![doomed.bridge_address(), survivor.bridge_address()];
+    let system = spawn_system(Options {
+        mqtt: Mqtt::Brokers(brokers),
+        ..Options::default()
+    })
+    .await;
+    let subscriber =
+        Subscriber::start(survivor.port, "on-the-survivor", ALL_SLOT_EVENTS, true).await;
+    doomed.kill();
+    let slots = bookable(&system, 500).await;
+    let expected: HashSet<_> = slots.iter().map(slot_identity).collect();
+    book_all(&system, slots).await;
+    eventually(
+        "every booked event on the surviving broker",
+        Duration::from_secs(60),
+        || subscriber.booked_slots() == expected,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_gateway_bridge_resumes_from_its_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start(&dir.path().join("broker"));
+    // The system without its own bridge; the test runs the bridge, to crash and restart it.
+    let system = spawn_system(Options::default()).await;
+    let subscriber =
+        Subscriber::start(broker.port, "watching-the-restart", ALL_SLOT_EVENTS, true).await;
+    let state = dir.path().join("bridge-state");
+    let appointments = || {
+        tonic::transport::Channel::from_shared(system.running().appointments.url())
+            .unwrap()
+            .connect_lazy()
+    };
+    let start_bridge = |shutdown: &dentismile_runtime::CancellationToken| {
+        Bridge::start(
+            BridgeSettings::new("restart-test".into(), state.clone()),
+            &[broker.bridge_address()],
+            appointments(),
+            shutdown.clone(),
+        )
+    };
+    let slots = bookable(&system, 600).await;
+    let expected: HashSet<_> = slots.iter().map(slot_identity).collect();
+    let first = start_bridge(&dentismile_runtime::CancellationToken::new());
+    book_all(&system, slots[..300].to_vec()).await;
+    eventually(
+        "some events through the first bridge",
+        Duration::from_secs(60),
+        || subscriber.booked_event_ids().len() >= 100,
+    )
+    .await;
+    // A crash: no goodbye, no final cursor save.
+    first.abort();
+    let delivered_before_crash = distinct_events(&subscriber);
+    let saved = std::fs::read_dir(&state).unwrap().count();
+    assert!(saved >= 1, "the bridge saved its cursor while running");
+    book_all(&system, slots[300..].to_vec()).await;
+    let second_shutdown = dentismile_runtime::CancellationToken::new();
+    let second = start_bridge(&second_shutdown);
+    eventually(
+        "every booked event after the restart",
+        Duration::from_secs(60),
+        || subscriber.booked_slots() == expected,
+    )
+    .await;
+    // Resumed, not started over: a bridge without its cursor would send every event delivered
+    // before the crash again; resuming repeats at most the few unsaved at the crash.
+    let received = subscriber.events.lock().unwrap().len();
+    let repeated = received - distinct_events(&subscriber);
+    assert!(
+        repeated < delivered_before_crash / 2,
+        "{repeated} events repeated of {delivered_before_crash} delivered before the crash: the second bridge started over"
+    );
+    second_shutdown.cancel();
+    second.stopped().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_late_subscriber_gets_the_availability_summary_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start(dir.path());
+    let system = spawn_system(Options {
+        mqtt: Mqtt::Brokers(vec![broker.bridge_address()]),
+        ..Options::default()
+    })
+    .await;
+    let slots = later_than(free_slots(&system, "orgryte-tandvard").await, 30);
+    let day = slots[0].day.clone();
+    let same_day: Vec<pb::Slot> = slots.into_iter().filter(|s| s.day == day).take(3).collect();
+    let topic = format!("dentismile/v1/clinics/orgryte-tandvard/availability/{day}");
+    let live = Subscriber::start(broker.port, "availability-live", &topic, false).await;
+    book_all(&system, same_day).await;
+    let summary_of = |raw: &[Received]| -> Option<AvailabilityMessage> {
+        raw.last()
+            .and_then(|(_, _, payload)| serde_json::from_slice(payload).ok())
+    };
+    eventually(
+        "a summary with the three bookings",
+        Duration::from_secs(30),
+        || summary_of(&live.raw.lock().unwrap()).is_some_and(|s| s.booked == 3),
+    )
+    .await;
+
+    let late = Subscriber::start(broker.port, "availability-late", &topic, false).await;
+    eventually(
+        "the retained summary, at once",
+        Duration::from_secs(2),
+        || !late.raw.lock().unwrap().is_empty(),
+    )
+    .await;
+    let (_, retained, payload) = late.raw.lock().unwrap()[0].clone();
+    assert!(retained, "delivered because it is retained");
+    let summary: AvailabilityMessage = serde_json::from_slice(&payload).unwrap();
+    let listed = system
+        .appointments()
+        .await
+        .list_slots(pb::ListSlotsRequest {
+            clinic_id: "orgryte-tandvard".into(),
+            from_day: day.clone(),
+            to_day: day.clone(),
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .slots;
+    let free = listed
+        .iter()
+        .filter(|s| s.state == pb::SlotState::Free as i32)
+        .count() as u32;
+    assert_eq!((summary.free, summary.booked), (free, 3));
+    assert_eq!(summary.day, day);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_embedded_broker_of_up_carries_events_and_gateway_status() {
+    let port = free_port();
+    let system = spawn_system(Options {
+        mqtt: Mqtt::Embedded(format!("127.0.0.1:{port}").parse().unwrap()),
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(
+        system.running().mqtt[0].to_string(),
+        format!("mqtt://127.0.0.1:{port}")
+    );
+    let events = Subscriber::start(port, "embedded-events", ALL_SLOT_EVENTS, false).await;
+    let status = Subscriber::start(
+        port,
+        "embedded-status",
+        "dentismile/v1/gateways/+/status",
+        false,
+    )
+    .await;
+    let slot = later_than(free_slots(&system, "haga-tandlakare").await, 30).remove(0);
+    let expected = HashSet::from([slot_identity(&slot)]);
+    book_all(&system, vec![slot]).await;
+    eventually(
+        "the booking on the embedded broker",
+        Duration::from_secs(30),
+        || events.booked_slots() == expected,
+    )
+    .await;
+    eventually(
+        "the gateway's online status",
+        Duration::from_secs(10),
+        || {
+            status
+                .raw
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(_, _, payload)| String::from_utf8_lossy(payload).contains("\"online\""))
+        },
+    )
+    .await;
+    let _ = day(0);
+}
