@@ -12,9 +12,10 @@ log() { printf '\n==> %s\n' "$*"; }
 # --- tools ----------------------------------------------------------------------------------
 # Debian packages the tests drive for real (tool:package). `apt-get update` only when something
 # is missing. mosquitto_passwd stands for the mosquitto package: the broker itself lives in
-# /usr/sbin, which is not on every user's PATH.
+# /usr/sbin, which is not on every user's PATH. docker-compose validates the ScyllaDB compose
+# file (it needs no Docker engine for that).
 apt_packages=()
-for tool in tmux:tmux mosquitto_passwd:mosquitto; do
+for tool in tmux:tmux mosquitto_passwd:mosquitto docker-compose:docker-compose; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || apt_packages+=("${tool##*:}")
 done
 if ((${#apt_packages[@]})); then

@@ -28,7 +28,7 @@ use dentismile_runtime::{
     CancellationToken,
     server::{GrpcServer, ServerLimits, bind},
 };
-use dentismile_store::SqliteStore;
+use dentismile_store::{SqliteStore, scylla::ScyllaStore};
 use tokio::task::JoinHandle;
 
 use crate::{config, demo};
@@ -74,14 +74,34 @@ async fn listen(
         .with_context(|| format!("{setting}: cannot listen on {address}"))
 }
 
-/// Opens (and migrates) the embedded store in `data_dir`.
-pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<SqliteStore>> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
-    let path = config::database_path(data_dir);
-    let store = SqliteStore::migrate_and_open(&path)
-        .with_context(|| format!("--data-dir: cannot open the store {}", path.display()))?;
-    Ok(Arc::new(store))
+/// Opens the chosen store. The embedded store is migrated on open (it belongs to this
+/// process); a ScyllaDB keyspace only when `migrate_scylla` says so (`up`), since a shared
+/// cluster is migrated by one `dentismile migrate`, not by every replica.
+pub async fn open_store(
+    choice: &config::StoreChoice,
+    data_dir: &Path,
+    migrate_scylla: bool,
+) -> anyhow::Result<Arc<dyn Store>> {
+    match choice {
+        config::StoreChoice::Embedded => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
+            let path = config::database_path(data_dir);
+            let store = SqliteStore::migrate_and_open(&path)
+                .with_context(|| format!("--data-dir: cannot open the store {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+        config::StoreChoice::Scylla(scylla) => {
+            let config = scylla.as_ref().clone();
+            let store = if migrate_scylla {
+                ScyllaStore::migrate_and_connect(config).await
+            } else {
+                ScyllaStore::connect(config).await
+            }
+            .with_context(|| format!("--store: cannot use {scylla}"))?;
+            Ok(Arc::new(store))
+        }
+    }
 }
 
 fn clock() -> Arc<dyn ClockDebug> {
@@ -291,7 +311,7 @@ pub struct RunningSystem {
     /// The brokers slot events are published to (the embedded one, or those configured).
     pub mqtt: Vec<BrokerAddress>,
     /// The store, shared by the two services in this process.
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     shutdown: CancellationToken,
 }
 
@@ -299,7 +319,7 @@ impl RunningSystem {
     /// Starts everything; the system runs until `shutdown` is cancelled.
     pub async fn start(config: SystemConfig, shutdown: CancellationToken) -> anyhow::Result<Self> {
         let args = &config.args;
-        let store = open_store(&args.data_dir)?;
+        let store = open_store(&args.store, &args.data_dir, true).await?;
         let key_file = config::signing_key_path(&args.data_dir);
         let signer = TokenSigner::load_or_create(&key_file).with_context(|| {
             format!(

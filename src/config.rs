@@ -28,12 +28,41 @@ pub enum Command {
     Migrate(MigrateArgs),
 }
 
+/// Which store to use.
+#[derive(Debug, Clone, Default)]
+pub enum StoreChoice {
+    /// The embedded SQLite store in the data directory.
+    #[default]
+    Embedded,
+    /// A ScyllaDB cluster.
+    Scylla(Box<dentismile_store::scylla::ScyllaConfig>),
+}
+
+fn parse_store(value: &str) -> Result<StoreChoice, String> {
+    match value {
+        "embedded" => Ok(StoreChoice::Embedded),
+        _ if dentismile_store::scylla::config::is_scylla_uri(value) => {
+            dentismile_store::scylla::ScyllaConfig::parse(value)
+                .map(|config| StoreChoice::Scylla(Box::new(config)))
+                .map_err(|error| error.to_string())
+        }
+        _ => Err(format!(
+            "'{value}' is neither `embedded` nor a scylla://host:port,... URI (see docs/scylla.md)"
+        )),
+    }
+}
+
 /// Settings of `dentismile up`.
 #[derive(Debug, Clone, Args)]
 pub struct UpArgs {
     /// Directory of the embedded store and the token signing key; created if missing.
     #[arg(long, env = "DENTISMILE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// The store: `embedded` (SQLite in the data directory) or
+    /// `scylla://host:9042,host2:9042/keyspace?dc=NAME&rf=3` (migrated at start by `up`).
+    #[arg(long, env = "DENTISMILE_STORE", default_value = "embedded", value_parser = parse_store)]
+    pub store: StoreChoice,
 
     /// Where the gateway (the public gRPC endpoint) listens. Port 0 picks a free port.
     #[arg(
@@ -118,10 +147,16 @@ pub struct ServeArgs {
     #[arg(long, env = "DENTISMILE_LISTEN")]
     pub listen: Option<SocketAddr>,
 
-    /// Directory of the embedded store (auth and appointments). The embedded store belongs to
-    /// one process: give each component its own directory, or use a shared ScyllaDB store.
+    /// Directory of the embedded store (auth and appointments) and of the MQTT bridge's
+    /// cursors (gateway). The embedded store belongs to one process: give each component its
+    /// own directory, or use a shared ScyllaDB store.
     #[arg(long, env = "DENTISMILE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// The store (auth and appointments): `embedded` or `scylla://...` (see `up --help`). A
+    /// ScyllaDB keyspace must have been migrated with `dentismile migrate --store ...` first.
+    #[arg(long, env = "DENTISMILE_STORE", default_value = "embedded", value_parser = parse_store)]
+    pub store: StoreChoice,
 
     /// The auth service's token signing key (auth only); created if missing. Every auth
     /// replica must use the same key. Default: `<data-dir>/auth-signing.key`.
@@ -153,6 +188,10 @@ pub struct MigrateArgs {
     /// Directory of the embedded store; created if missing.
     #[arg(long, env = "DENTISMILE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// The store to migrate: `embedded` or `scylla://...` (creates the keyspace and tables).
+    #[arg(long, env = "DENTISMILE_STORE", default_value = "embedded", value_parser = parse_store)]
+    pub store: StoreChoice,
 }
 
 /// The embedded store's file inside a data directory.
@@ -193,6 +232,21 @@ mod tests {
             error.contains("--mqtt") && error.contains("mqtt://"),
             "{error}"
         );
+        let error = Cli::try_parse_from(["dentismile", "migrate", "--store", "postgres://db"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--store"), "{error}");
+        let parsed = Cli::try_parse_from([
+            "dentismile",
+            "up",
+            "--store",
+            "scylla://10.0.0.1:9042,10.0.0.2:9042/dentismile?dc=dc1&rf=3",
+        ])
+        .unwrap();
+        let Command::Up(up) = parsed.command else {
+            panic!()
+        };
+        assert!(matches!(up.store, StoreChoice::Scylla(_)));
         let error = Cli::try_parse_from(["dentismile", "up", "--mqtt-qos", "0"])
             .unwrap_err()
             .to_string();

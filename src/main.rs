@@ -19,7 +19,21 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Migrate(args) => migrate(&args.data_dir),
+        Command::Migrate(args) => match &args.store {
+            config::StoreChoice::Embedded => migrate(&args.data_dir),
+            config::StoreChoice::Scylla(scylla) => {
+                let applied = dentismile_store::scylla::migrate(scylla)
+                    .await
+                    .with_context(|| format!("migrating {scylla}"))?;
+                if applied.is_empty() {
+                    println!("{scylla} is up to date");
+                }
+                for migration in applied {
+                    println!("applied {} to {scylla}", migration.name);
+                }
+                Ok(())
+            }
+        },
         Command::Up(args) => up(args).await,
         Command::Serve(args) => serve(args).await,
     }
@@ -88,7 +102,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], default_port)));
     let component = match args.target {
         Target::Auth => {
-            let store = app::open_store(&args.data_dir)?;
+            let store = app::open_store(&args.store, &args.data_dir, false).await?;
             let key_file = args
                 .signing_key_file
                 .clone()
@@ -108,7 +122,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .0
         }
         Target::Appointments => {
-            let store = app::open_store(&args.data_dir)?;
+            let store = app::open_store(&args.store, &args.data_dir, false).await?;
             let auth = balanced_channel("--auth-url", &args.auth_url)?;
             let verifier = app::fetch_verifier(auth, &shutdown).await?;
             app::start_appointments(store, verifier, listen, "--listen", shutdown)

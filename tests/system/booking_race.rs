@@ -3,7 +3,6 @@
 use std::{collections::HashMap, sync::Arc};
 
 use dentismile_domain::event::{EventCursor, SlotEventKind};
-use dentismile_domain::ports::EventLog;
 use dentismile_proto::v1::{self as pb, appointment_service_client::AppointmentServiceClient};
 use tokio::sync::Barrier;
 use tonic::Code;

@@ -82,6 +82,7 @@ pub async fn start_in(data_dir: &std::path::Path, options: Options) -> TestSyste
             auth_addr: "127.0.0.1:0".parse().unwrap(),
             appointments_addr: "127.0.0.1:0".parse().unwrap(),
             no_demo: !options.demo,
+            store: dentismile::config::StoreChoice::Embedded,
             mqtt: MqttArgs {
                 mqtt_addr: match &options.mqtt {
                     Mqtt::Embedded(address) => *address,

@@ -320,10 +320,12 @@ pub trait SlotStore: Send + Sync {
     ) -> Result<Vec<Appointment>, StoreError>;
 }
 
-/// The outbox, read in commit order.
+/// The outbox, read in the store's log order: within a partition always in `seq` order; across
+/// partitions in commit order (SQLite) or the order the sequencer copied them (ScyllaDB, see
+/// docs/scylla.md). Either way a cursor never skips an event and never repeats one before it.
 #[async_trait]
 pub trait EventLog: Send + Sync {
-    /// Up to `limit` events after `cursor`, oldest first.
+    /// Up to `limit` events after `cursor`, in log order.
     async fn events_after(
         &self,
         cursor: &EventCursor,
