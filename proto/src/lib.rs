@@ -4,8 +4,12 @@
 //! (with protox, no `protoc`) into prost messages, tonic clients (`*_client`) and tonic servers
 //! (`*_server`). [`FILE_DESCRIPTOR_SET`] is the encoded descriptor set for gRPC reflection.
 //!
+//! [`mqtt`] is the other half of the public contract: MQTT topic names and JSON payloads.
+//!
 //! This crate holds no logic: conversions between these wire types and domain types live in
 //! the services that use them.
+
+pub mod mqtt;
 
 /// Version 1 of the API: package `dentismile.v1`.
 pub mod v1 {

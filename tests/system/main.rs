@@ -6,6 +6,7 @@
 mod authorization;
 mod booking_race;
 mod helpers;
+mod live_feed;
 mod mqtt;
 mod plumbing;
 mod restart;

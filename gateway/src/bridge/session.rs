@@ -27,7 +27,7 @@ use super::{
     brokers::BrokerAddress,
     cursor_file::CursorFile,
     messages::{
-        SCHEMA_VERSION, SlotEventMessage, StatusMessage, availability_topic, status_topic, to_json,
+        SCHEMA_VERSION, StatusMessage, availability_topic, event_message, status_topic, to_json,
     },
 };
 
@@ -317,7 +317,7 @@ impl BrokerSession {
                 message = feed.message(), if room => match message {
                     Ok(Some(envelope)) => {
                         let Some(event) = envelope.event else { continue };
-                        let message = SlotEventMessage::from_event(&event);
+                        let message = event_message(&event);
                         if client.try_publish(message.topic(), qos, false, to_json(&message)).is_err() {
                             return SessionEnd::Broker("the client's request queue is closed or full".to_string());
                         }

@@ -813,8 +813,9 @@ fn check_day_range(from_day: LocalDay, to_day: LocalDay) -> Result<(), Validatio
     Ok(())
 }
 
-/// A slot must lie within the clinic's opening hours of its weekday (wall-clock times).
-fn check_within_opening_hours(clinic: &Clinic, slot: &NewSlot) -> Result<(), ValidationError> {
+/// A slot must lie within the clinic's opening hours of its weekday (wall-clock times). Public
+/// so clients can check a whole file of slots before sending any.
+pub fn check_within_opening_hours(clinic: &Clinic, slot: &NewSlot) -> Result<(), ValidationError> {
     let local_start = to_local(slot.key().start);
     let local_end = to_local(slot.end());
     let weekday = local_start.weekday();
@@ -845,8 +846,9 @@ fn check_within_opening_hours(clinic: &Clinic, slot: &NewSlot) -> Result<(), Val
     Ok(())
 }
 
-/// Requested slots of one dentist must not overlap each other.
-fn check_no_overlap_within(requested: &[(String, NewSlot)]) -> Result<(), ValidationError> {
+/// Requested slots of one dentist must not overlap each other; each is named by its field (or
+/// line). Public for the same reason as [`check_within_opening_hours`].
+pub fn check_no_overlap_within(requested: &[(String, NewSlot)]) -> Result<(), ValidationError> {
     let mut order: Vec<&(String, NewSlot)> = requested.iter().collect();
     order.sort_by_key(|(_, slot)| slot.key().start);
     for pair in order.windows(2) {
