@@ -6,12 +6,13 @@ use std::{env, fs, path::PathBuf};
 
 use prost::Message;
 
-const PROTO_FILES: [&str; 5] = [
+const PROTO_FILES: [&str; 6] = [
     "dentismile/v1/common.proto",
     "dentismile/v1/auth.proto",
     "dentismile/v1/clinics.proto",
     "dentismile/v1/events.proto",
     "dentismile/v1/appointments.proto",
+    "dentismile/v1/operations.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -46,6 +46,7 @@ mod tests {
             "ClinicService",
             "AppointmentService",
             "SlotEventService",
+            "OperationsService",
         ] {
             assert!(
                 services.iter().any(|s| s == expected),
