@@ -14,7 +14,7 @@ use dentismile_domain::{
     time::SystemClock,
 };
 use dentismile_gateway::{
-    Gateway, RevocationList,
+    Backend, Gateway, RevocationList,
     backends::balanced_channel,
     bridge::{Bridge, BridgeSettings, QoS, brokers::BrokerAddress, gateway_id},
     embedded_broker, revocations,
@@ -22,7 +22,8 @@ use dentismile_gateway::{
 use dentismile_proto::v1::{
     GetTokenVerificationKeyRequest, appointment_service_server::AppointmentServiceServer,
     auth_service_client::AuthServiceClient, auth_service_server::AuthServiceServer,
-    clinic_service_server::ClinicServiceServer, slot_event_service_server::SlotEventServiceServer,
+    clinic_service_server::ClinicServiceServer, operations_service_server::OperationsServiceServer,
+    slot_event_service_server::SlotEventServiceServer,
 };
 use dentismile_runtime::{
     CancellationToken,
@@ -234,11 +235,26 @@ pub async fn start_gateway(
             shutdown.clone(),
         )
     });
-    let gateway = Gateway::new(verifier, revoked, auth, appointments);
+    let gauges = bridge.as_ref().map(Bridge::gauges).unwrap_or_default();
+    let gateway = Gateway::new(
+        format!("http://{address}"),
+        verifier,
+        revoked,
+        Backend {
+            channel: auth,
+            addresses: auth_urls.to_vec(),
+        },
+        Backend {
+            channel: appointments,
+            addresses: appointment_urls.to_vec(),
+        },
+        gauges,
+    );
     let server = GrpcServer::new(ServerLimits::default())
         .add_service(AuthServiceServer::new(gateway.clone()))
         .add_service(ClinicServiceServer::new(gateway.clone()))
-        .add_service(AppointmentServiceServer::new(gateway));
+        .add_service(AppointmentServiceServer::new(gateway.clone()))
+        .add_service(OperationsServiceServer::new(gateway));
     let task = tokio::spawn(server.serve(listener, shutdown));
     Ok(Component {
         name: "gateway",

@@ -1,9 +1,13 @@
 //! The public API: every RPC of `AuthService`, `ClinicService` and `AppointmentService`,
 //! authenticated, checked against its [`Policy`], and forwarded to a replica of the service
 //! that owns it. The internal feeds (`WatchRevokedSessions`, `SlotEventService`) are not served
-//! here.
+//! here. `OperationsService` is answered by the gateway itself.
 
-use std::{pin::Pin, sync::Arc};
+use std::{
+    pin::Pin,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use dentismile_auth::{AccessClaims, TokenVerifier, grpc::FORWARDED_FOR};
 use dentismile_domain::{accounts::SessionId, jiff::Timestamp};
@@ -11,16 +15,39 @@ use dentismile_proto::v1::{
     self as pb, appointment_service_client::AppointmentServiceClient,
     appointment_service_server::AppointmentService, auth_service_client::AuthServiceClient,
     auth_service_server::AuthService, clinic_service_client::ClinicServiceClient,
-    clinic_service_server::ClinicService,
+    clinic_service_server::ClinicService, operations_service_server::OperationsService,
 };
 use dentismile_runtime::{request_id::REQUEST_ID, wire};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, metadata::MetadataValue, transport::Channel};
 
 use crate::{
+    bridge::status::BrokerGauge,
+    metrics::GatewayMetrics,
     policy::{ADMINISTRATORS, ADMINS, PATIENTS, Policy, STAFF},
     revocations::RevocationList,
 };
+
+/// How long a component's health check may take before it counts as not serving.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A service behind the gateway.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    /// The channel, balanced over its replicas.
+    pub channel: Channel,
+    /// Its replicas' addresses, for operators.
+    pub addresses: Vec<String>,
+}
+
+/// What the operations view reads.
+#[derive(Debug)]
+struct Operations {
+    address: String,
+    metrics: GatewayMetrics,
+    backends: Vec<(&'static str, Backend)>,
+    brokers: Vec<Arc<BrokerGauge>>,
+}
 
 /// Metadata the gateway passes on: the token (services verify it again), the request id (one
 /// id across hops), and the client's deadline.
@@ -34,23 +61,44 @@ pub struct Gateway {
     auth: AuthServiceClient<Channel>,
     clinics: ClinicServiceClient<Channel>,
     appointments: AppointmentServiceClient<Channel>,
+    operations: Arc<Operations>,
 }
 
 impl Gateway {
-    /// A gateway forwarding to `auth` and `appointments` (which also serves clinics).
+    /// A gateway listening at `address`, forwarding to `auth` and `appointments` (which also
+    /// serves clinics), reporting on the bridge's `brokers`.
     pub fn new(
+        address: String,
         verifier: TokenVerifier,
         revoked: Arc<RevocationList>,
-        auth: Channel,
-        appointments: Channel,
+        auth: Backend,
+        appointments: Backend,
+        brokers: Vec<Arc<BrokerGauge>>,
     ) -> Self {
         Self {
             verifier: Arc::new(verifier),
             revoked,
-            auth: AuthServiceClient::new(auth),
-            clinics: ClinicServiceClient::new(appointments.clone()),
-            appointments: AppointmentServiceClient::new(appointments),
+            auth: AuthServiceClient::new(auth.channel.clone()),
+            clinics: ClinicServiceClient::new(appointments.channel.clone()),
+            appointments: AppointmentServiceClient::new(appointments.channel.clone()),
+            operations: Arc::new(Operations {
+                address,
+                metrics: GatewayMetrics::new(),
+                backends: vec![("auth", auth), ("appointments", appointments)],
+                brokers,
+            }),
         }
+    }
+
+    /// Counts a finished call for the operations view.
+    fn observe<T>(&self, method: &str, outcome: &Result<T, Status>, started: Instant) {
+        let code = outcome
+            .as_ref()
+            .map_or_else(Status::code, |_| tonic::Code::Ok);
+        let booked = method == "book_slot" && outcome.is_ok();
+        self.operations
+            .metrics
+            .record(code, booked, started.elapsed(), Instant::now());
     }
 
     /// The verified, unrevoked claims of a request's token; `None` without a token.
@@ -114,9 +162,15 @@ macro_rules! forwarding {
                     &self,
                     request: Request<$request>,
                 ) -> Result<Response<$response>, Status> {
-                    let request = self.admit(stringify!($method), $policy, request)?;
-                    let response = self.$client.clone().$method(request).await?;
-                    Ok(Response::new(response.into_inner()))
+                    let started = Instant::now();
+                    let outcome = async {
+                        let request = self.admit(stringify!($method), $policy, request)?;
+                        let response = self.$client.clone().$method(request).await?;
+                        Ok(Response::new(response.into_inner()))
+                    }
+                    .await;
+                    self.observe(stringify!($method), &outcome, started);
+                    outcome
                 }
             )*
             $($extra)*
@@ -138,14 +192,20 @@ forwarding! {
         &self,
         request: Request<pb::LogoutRequest>,
     ) -> Result<Response<pb::LogoutResponse>, Status> {
-        let request = self.admit("logout", Policy::Public, request)?;
-        let response = self.auth.clone().logout(request).await?.into_inner();
-        // Refuse the session's access tokens here at once; other gateways learn it from the
-        // auth service's revocation feed.
-        if let Ok(session) = SessionId::parse(&response.session_id) {
-            self.revoked.revoke(session, Timestamp::now());
+        let started = Instant::now();
+        let outcome = async {
+            let request = self.admit("logout", Policy::Public, request)?;
+            let response = self.auth.clone().logout(request).await?.into_inner();
+            // Refuse the session's access tokens here at once; other gateways learn it from
+            // the auth service's revocation feed.
+            if let Ok(session) = SessionId::parse(&response.session_id) {
+                self.revoked.revoke(session, Timestamp::now());
+            }
+            Ok(Response::new(response))
         }
-        Ok(Response::new(response))
+        .await;
+        self.observe("logout", &outcome, started);
+        outcome
     }
 
     type WatchRevokedSessionsStream = Streamed<pb::RevokedSession>;
@@ -190,8 +250,102 @@ forwarding! {
         &self,
         request: Request<pb::WatchSlotsRequest>,
     ) -> Result<Response<Self::WatchSlotsStream>, Status> {
-        let request = self.admit("watch_slots", Policy::Public, request)?;
-        let stream = self.appointments.clone().watch_slots(request).await?.into_inner();
-        Ok(Response::new(Box::pin(stream)))
+        let started = Instant::now();
+        let outcome = async {
+            let request = self.admit("watch_slots", Policy::Public, request)?;
+            let stream = self.appointments.clone().watch_slots(request).await?.into_inner();
+            Ok(Response::new(Box::pin(stream) as Self::WatchSlotsStream))
+        }
+        .await;
+        self.observe("watch_slots", &outcome, started);
+        outcome
+    }
+}
+
+#[tonic::async_trait]
+impl OperationsService for Gateway {
+    async fn get_system_status(
+        &self,
+        request: Request<pb::GetSystemStatusRequest>,
+    ) -> Result<Response<pb::SystemStatus>, Status> {
+        let started = Instant::now();
+        let outcome = async {
+            self.admit("get_system_status", ADMINISTRATORS, request)?;
+            let operations = &self.operations;
+            let figures = operations.metrics.snapshot(Instant::now());
+            let mut components = vec![pb::ComponentHealth {
+                name: "gateway".into(),
+                address: operations.address.clone(),
+                serving: true,
+                detail: String::new(),
+            }];
+            for (name, backend) in &operations.backends {
+                components.push(check_health(name, backend).await);
+            }
+            let brokers = operations
+                .brokers
+                .iter()
+                .map(|gauge| {
+                    let reading = gauge.read();
+                    pb::BrokerStatus {
+                        address: reading.address,
+                        connected: reading.connected,
+                        lag_seconds: reading.lag_seconds,
+                        events_acknowledged: reading.acknowledged,
+                        events_in_flight: reading.in_flight,
+                    }
+                })
+                .collect();
+            Ok(Response::new(pb::SystemStatus {
+                as_of: Some(dentismile_runtime::wire::timestamp(Timestamp::now())),
+                requests_per_second: figures.requests_per_second,
+                bookings_per_second: figures.bookings_per_second,
+                errors_per_second: figures.errors_per_second,
+                p99_latency_ms: figures.p99_latency_ms,
+                requests_total: figures.requests_total,
+                bookings_total: figures.bookings_total,
+                errors_total: figures.errors_total,
+                components,
+                brokers,
+            }))
+        }
+        .await;
+        self.observe("get_system_status", &outcome, started);
+        outcome
+    }
+}
+
+/// A component's `grpc.health.v1` answer, bounded in time.
+async fn check_health(name: &str, backend: &Backend) -> pb::ComponentHealth {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let mut client = HealthClient::new(backend.channel.clone());
+    let checked = tokio::time::timeout(
+        HEALTH_TIMEOUT,
+        client.check(HealthCheckRequest {
+            service: String::new(),
+        }),
+    )
+    .await;
+    let (serving, detail) = match checked {
+        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32 => {
+            (true, String::new())
+        }
+        Ok(Ok(response)) => (
+            false,
+            format!("health status {}", response.get_ref().status),
+        ),
+        Ok(Err(status)) => (false, status.message().to_string()),
+        Err(_) => (
+            false,
+            format!("no answer within {} s", HEALTH_TIMEOUT.as_secs()),
+        ),
+    };
+    pb::ComponentHealth {
+        name: name.to_string(),
+        address: backend.addresses.join(","),
+        serving,
+        detail,
     }
 }

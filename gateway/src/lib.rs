@@ -4,6 +4,7 @@
 //!   sessions), checked against its role [`policy`], and forwarded with the request id, the
 //!   client's address and deadline to a replica of the owning service.
 //! - [`backends`]: channels balanced over each service's replicas (power of two choices).
+//! - [`metrics`]: what the forwarders count, for `OperationsService.GetSystemStatus`.
 //! - [`revocations`]: the sessions whose tokens must be refused, kept from logouts seen here and
 //!   the auth service's revocation feed.
 //!
@@ -18,8 +19,9 @@ pub mod backends;
 pub mod bridge;
 pub mod embedded_broker;
 pub mod forward;
+pub mod metrics;
 pub mod policy;
 pub mod revocations;
 
-pub use forward::Gateway;
+pub use forward::{Backend, Gateway};
 pub use revocations::RevocationList;

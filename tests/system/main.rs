@@ -8,6 +8,7 @@ mod booking_race;
 mod helpers;
 mod live_feed;
 mod mqtt;
+mod operations;
 mod plumbing;
 mod restart;
 mod sessions;

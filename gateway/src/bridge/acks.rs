@@ -6,6 +6,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use dentismile_domain::jiff::Timestamp;
+
 /// What a queued publish carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tracked {
@@ -18,7 +20,19 @@ enum Tracked {
 #[derive(Debug)]
 struct Pending {
     cursor: String,
+    occurred_at: Option<Timestamp>,
     acked: bool,
+}
+
+/// How far the run of acknowledged events grew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advance {
+    /// The cursor after the last event of the run: safe to save.
+    pub cursor: String,
+    /// Events the run grew by.
+    pub events: u64,
+    /// When the last of them was committed, if known.
+    pub occurred_at: Option<Timestamp>,
 }
 
 /// Follows the publishes of one MQTT session.
@@ -44,11 +58,12 @@ impl AckTracker {
         }
     }
 
-    /// An event with feed cursor `cursor` was handed to the client.
-    pub fn queued_event(&mut self, cursor: String) {
+    /// An event with feed cursor `cursor`, committed at `occurred_at`, was handed to the client.
+    pub fn queued_event(&mut self, cursor: String, occurred_at: Option<Timestamp>) {
         let seq = self.first_seq + self.events.len() as u64;
         self.events.push_back(Pending {
             cursor,
+            occurred_at,
             acked: false,
         });
         self.queued.push_back(Tracked::Event(seq));
@@ -67,20 +82,28 @@ impl AckTracker {
         }
     }
 
-    /// The broker acknowledged packet `pkid`. Returns the new saved-cursor candidate when the
-    /// run of acknowledged events from the oldest grew.
-    pub fn acked(&mut self, pkid: u16) -> Option<String> {
+    /// The broker acknowledged packet `pkid`. Returns how the run of acknowledged events from
+    /// the oldest grew, if it did: its end is the new saved-cursor candidate.
+    pub fn acked(&mut self, pkid: u16) -> Option<Advance> {
         let Some(Tracked::Event(seq)) = self.sent.remove(&pkid) else {
             return None;
         };
         let index = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
         self.events.get_mut(index)?.acked = true;
-        let mut advanced = None;
+        let mut advance: Option<Advance> = None;
         while self.events.front().is_some_and(|p| p.acked) {
-            advanced = self.events.pop_front().map(|p| p.cursor);
+            let Some(done) = self.events.pop_front() else {
+                break;
+            };
             self.first_seq += 1;
+            let events = advance.as_ref().map_or(0, |a| a.events) + 1;
+            advance = Some(Advance {
+                cursor: done.cursor,
+                events,
+                occurred_at: done.occurred_at,
+            });
         }
-        advanced
+        advance
     }
 
     /// Publishes queued or sent and not yet acknowledged.
@@ -102,10 +125,10 @@ mod tests {
     #[test]
     fn the_cursor_moves_only_over_a_run_of_acknowledged_events() {
         let mut tracker = AckTracker::new();
-        tracker.queued_event("c1".into());
+        tracker.queued_event("c1".into(), None);
         tracker.queued_other();
-        tracker.queued_event("c2".into());
-        tracker.queued_event("c3".into());
+        tracker.queued_event("c2".into(), None);
+        tracker.queued_event("c3".into(), None);
         assert_eq!(tracker.outstanding(), 4);
         for pkid in 1..=4 {
             tracker.sent(pkid);
@@ -115,8 +138,9 @@ mod tests {
         // The status message's acknowledgement moves nothing.
         assert_eq!(tracker.acked(2), None);
         // c1 closes the gap: c1 and c2 are now both safe.
-        assert_eq!(tracker.acked(1).as_deref(), Some("c2"));
-        assert_eq!(tracker.acked(4).as_deref(), Some("c3"));
+        let advance = tracker.acked(1).unwrap();
+        assert_eq!((advance.cursor.as_str(), advance.events), ("c2", 2));
+        assert_eq!(tracker.acked(4).unwrap().cursor, "c3");
         assert_eq!(tracker.outstanding(), 0);
         // An unknown or repeated packet id changes nothing.
         assert_eq!(tracker.acked(4), None);
@@ -125,11 +149,11 @@ mod tests {
     #[test]
     fn packet_ids_are_reused_after_acknowledgement() {
         let mut tracker = AckTracker::new();
-        tracker.queued_event("c1".into());
+        tracker.queued_event("c1".into(), None);
         tracker.sent(1);
-        assert_eq!(tracker.acked(1).as_deref(), Some("c1"));
-        tracker.queued_event("c2".into());
+        assert_eq!(tracker.acked(1).unwrap().cursor, "c1");
+        tracker.queued_event("c2".into(), None);
         tracker.sent(1);
-        assert_eq!(tracker.acked(1).as_deref(), Some("c2"));
+        assert_eq!(tracker.acked(1).unwrap().cursor, "c2");
     }
 }

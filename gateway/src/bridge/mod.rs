@@ -14,6 +14,7 @@ pub mod brokers;
 pub mod cursor_file;
 pub mod messages;
 pub mod session;
+pub mod status;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -23,7 +24,10 @@ pub use rumqttc::QoS;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
-use self::{availability::AvailabilityBoard, brokers::BrokerAddress, session::BrokerSession};
+use self::{
+    availability::AvailabilityBoard, brokers::BrokerAddress, session::BrokerSession,
+    status::BrokerGauge,
+};
 
 /// How the bridge publishes.
 #[derive(Debug, Clone)]
@@ -59,6 +63,7 @@ impl BridgeSettings {
 #[derive(Debug)]
 pub struct Bridge {
     tasks: Vec<JoinHandle<()>>,
+    gauges: Vec<Arc<BrokerGauge>>,
 }
 
 impl Bridge {
@@ -76,8 +81,12 @@ impl Bridge {
             appointments.clone(),
             shutdown.clone(),
         ))];
+        let mut gauges = Vec::with_capacity(brokers.len());
         for broker in brokers {
+            let gauge = Arc::new(BrokerGauge::new(broker.to_string()));
+            gauges.push(gauge.clone());
             let session = BrokerSession {
+                gauge,
                 broker: broker.clone(),
                 settings: settings.clone(),
                 feed: SlotEventServiceClient::new(appointments.clone()),
@@ -86,7 +95,12 @@ impl Bridge {
             };
             tasks.push(tokio::spawn(session.run()));
         }
-        Self { tasks }
+        Self { tasks, gauges }
+    }
+
+    /// Each broker's gauges, for operators.
+    pub fn gauges(&self) -> Vec<Arc<BrokerGauge>> {
+        self.gauges.clone()
     }
 
     /// Waits until every task stopped (after shutdown), saving the cursors on the way.

@@ -29,6 +29,7 @@ use super::{
     messages::{
         SCHEMA_VERSION, StatusMessage, availability_topic, event_message, status_topic, to_json,
     },
+    status::BrokerGauge,
 };
 
 /// How long a connection attempt may take.
@@ -123,6 +124,7 @@ impl CursorHistory {
 
 /// Publishes the event feed to one broker until `shutdown`.
 pub struct BrokerSession {
+    pub gauge: Arc<BrokerGauge>,
     pub broker: BrokerAddress,
     pub settings: Arc<BridgeSettings>,
     pub feed: SlotEventServiceClient<Channel>,
@@ -147,6 +149,7 @@ impl BrokerSession {
         loop {
             let began = Instant::now();
             let end = self.session(&start, &mut cursor, &mut history, &file).await;
+            self.gauge.set_connected(false);
             save(&file, &cursor);
             match end {
                 SessionEnd::Shutdown => return,
@@ -243,6 +246,7 @@ impl BrokerSession {
             Err(end) => return end,
         };
         tracing::info!(broker = %self.broker, "bridge connected");
+        self.gauge.set_connected(true);
         let mut tracker = AckTracker::new();
         let status = status_topic(&self.settings.gateway_id);
         if client
@@ -296,15 +300,17 @@ impl BrokerSession {
                 polled = events.poll() => match polled {
                     Ok(Event::Outgoing(Outgoing::Publish(pkid))) => tracker.sent(pkid),
                     Ok(Event::Incoming(Packet::PubAck(ack))) if qos == QoS::AtLeastOnce => {
-                        if let Some(acked) = tracker.acked(ack.pkid) {
-                            *cursor = acked;
+                        if let Some(advance) = tracker.acked(ack.pkid) {
+                            self.gauge.acknowledged(advance.events, advance.occurred_at);
+                            *cursor = advance.cursor;
                             history.record(cursor);
                             unsaved = true;
                         }
                     }
                     Ok(Event::Incoming(Packet::PubComp(done))) if qos == QoS::ExactlyOnce => {
-                        if let Some(acked) = tracker.acked(done.pkid) {
-                            *cursor = acked;
+                        if let Some(advance) = tracker.acked(done.pkid) {
+                            self.gauge.acknowledged(advance.events, advance.occurred_at);
+                            *cursor = advance.cursor;
                             history.record(cursor);
                             unsaved = true;
                         }
@@ -321,7 +327,10 @@ impl BrokerSession {
                         if client.try_publish(message.topic(), qos, false, to_json(&message)).is_err() {
                             return SessionEnd::Broker("the client's request queue is closed or full".to_string());
                         }
-                        tracker.queued_event(envelope.cursor);
+                        let occurred_at = event
+                            .occurred_at
+                            .and_then(|t| dentismile_domain::jiff::Timestamp::new(t.seconds, t.nanos).ok());
+                        tracker.queued_event(envelope.cursor, occurred_at);
                         self.board.touch(&message.clinic_id, &message.day);
                     }
                     Ok(None) => return SessionEnd::Feed("the event feed ended".to_string()),
@@ -334,6 +343,7 @@ impl BrokerSession {
                     summaries_pending = true;
                 }
                 _ = save_tick.tick() => {
+                    self.gauge.set_in_flight(tracker.outstanding());
                     if unsaved {
                         save(file, cursor);
                         unsaved = false;
