@@ -16,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
     DbResult,
-    rows::{from_ms, to_ms},
+    rows::{from_ms, query_all, query_first, to_ms},
 };
 
 const ACCOUNT_COLUMNS: &str =
@@ -83,13 +83,12 @@ pub(crate) fn account_where(
     column: &str,
     value: &str,
 ) -> Result<Option<Account>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?1"
-        ))
-        .db()?;
-    let mut rows = statement.query([value]).db()?;
-    rows.next().db()?.map(account_from_row).transpose()
+    query_first(
+        connection,
+        &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?1"),
+        [value],
+        account_from_row,
+    )
 }
 
 pub(crate) fn start_session(
@@ -248,25 +247,17 @@ pub(crate) fn revoked_sessions_since(
     since: Timestamp,
     limit: usize,
 ) -> Result<Vec<RevokedSession>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT session_id, revoked_ms FROM sessions WHERE revoked_ms >= ?1
-             ORDER BY revoked_ms, session_id LIMIT ?2",
-        )
-        .db()?;
-    let mut rows = statement
-        .query(params![
-            to_ms(since),
-            i64::try_from(limit).unwrap_or(i64::MAX)
-        ])
-        .db()?;
-    let mut revoked = Vec::new();
-    while let Some(row) = rows.next().db()? {
-        let session: String = row.get(0).db()?;
-        revoked.push(RevokedSession {
-            session_id: parsed("session id", SessionId::parse(&session))?,
-            revoked_at: from_ms(row.get(1).db()?)?,
-        });
-    }
-    Ok(revoked)
+    query_all(
+        connection,
+        "SELECT session_id, revoked_ms FROM sessions WHERE revoked_ms >= ?1
+         ORDER BY revoked_ms, session_id LIMIT ?2",
+        params![to_ms(since), i64::try_from(limit).unwrap_or(i64::MAX)],
+        |row| {
+            let session: String = row.get(0).db()?;
+            Ok(RevokedSession {
+                session_id: parsed("session id", SessionId::parse(&session))?,
+                revoked_at: from_ms(row.get(1).db()?)?,
+            })
+        },
+    )
 }

@@ -190,13 +190,12 @@ impl ClinicDirectory for SqliteStore {
         let id = id.clone();
         self.readers
             .read(move |connection| {
-                let mut statement = connection
-                    .prepare_cached(&format!(
-                        "SELECT {CLINIC_COLUMNS} FROM clinics WHERE clinic_id = ?1"
-                    ))
-                    .db()?;
-                let mut rows = statement.query([id.as_str()]).db()?;
-                rows.next().db()?.map(clinic_from_row).transpose()
+                query_first(
+                    connection,
+                    &format!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE clinic_id = ?1"),
+                    [id.as_str()],
+                    clinic_from_row,
+                )
             })
             .await
     }
@@ -210,18 +209,15 @@ impl ClinicDirectory for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.readers
             .read(move |connection| {
-                let mut statement = connection
-                    .prepare_cached(&format!(
+                query_all(
+                    connection,
+                    &format!(
                         "SELECT {CLINIC_COLUMNS} FROM clinics WHERE clinic_id > ?1
                          ORDER BY clinic_id LIMIT ?2"
-                    ))
-                    .db()?;
-                let mut rows = statement.query(params![after, limit]).db()?;
-                let mut clinics = Vec::new();
-                while let Some(row) = rows.next().db()? {
-                    clinics.push(clinic_from_row(row)?);
-                }
-                Ok(clinics)
+                    ),
+                    params![after, limit],
+                    clinic_from_row,
+                )
             })
             .await
     }
@@ -230,18 +226,13 @@ impl ClinicDirectory for SqliteStore {
         let clinic = clinic.clone();
         self.readers
             .read(move |connection| {
-                let mut statement = connection
-                    .prepare_cached(
-                        "SELECT clinic_id, dentist_id, name FROM dentists WHERE clinic_id = ?1
-                         ORDER BY dentist_id",
-                    )
-                    .db()?;
-                let mut rows = statement.query([clinic.as_str()]).db()?;
-                let mut dentists = Vec::new();
-                while let Some(row) = rows.next().db()? {
-                    dentists.push(dentist_from_row(row)?);
-                }
-                Ok(dentists)
+                query_all(
+                    connection,
+                    "SELECT clinic_id, dentist_id, name FROM dentists WHERE clinic_id = ?1
+                     ORDER BY dentist_id",
+                    [clinic.as_str()],
+                    dentist_from_row,
+                )
             })
             .await
     }
@@ -296,8 +287,9 @@ impl SlotStore for SqliteStore {
                     .map_or((String::new(), i64::MIN), |(dentist, start)| {
                         (dentist.as_str().to_string(), to_ms(*start))
                     });
-                let mut statement = connection
-                    .prepare_cached(&format!(
+                query_all(
+                    connection,
+                    &format!(
                         "SELECT {SLOT_COLUMNS} FROM slots
                          WHERE clinic_id = ?1 AND day = ?2
                            AND (?3 IS NULL OR dentist_id = ?3)
@@ -305,10 +297,8 @@ impl SlotStore for SqliteStore {
                            AND (dentist_id, start_ms) > (?5, ?6)
                          ORDER BY dentist_id, start_ms
                          LIMIT ?7"
-                    ))
-                    .db()?;
-                let mut rows = statement
-                    .query(params![
+                    ),
+                    params![
                         query.partition.clinic_id.as_str(),
                         query.partition.day.to_string(),
                         query.dentist_id.as_ref().map(|d| d.as_str()),
@@ -316,13 +306,9 @@ impl SlotStore for SqliteStore {
                         after_dentist,
                         after_ms,
                         i64::try_from(query.limit).unwrap_or(i64::MAX),
-                    ])
-                    .db()?;
-                let mut slots = Vec::new();
-                while let Some(row) = rows.next().db()? {
-                    slots.push(slot_from_row(row)?);
-                }
-                Ok(slots)
+                    ],
+                    slot_from_row,
+                )
             })
             .await
     }
@@ -341,23 +327,15 @@ impl SlotStore for SqliteStore {
         let partition = partition.clone();
         self.readers
             .read(move |connection| {
-                let mut statement = connection
-                    .prepare_cached(&format!(
+                query_all(
+                    connection,
+                    &format!(
                         "SELECT {APPOINTMENT_COLUMNS} FROM appointments
                          WHERE clinic_id = ?1 AND day = ?2 ORDER BY dentist_id, start_ms, booked_ms"
-                    ))
-                    .db()?;
-                let mut rows = statement
-                    .query(params![
-                        partition.clinic_id.as_str(),
-                        partition.day.to_string()
-                    ])
-                    .db()?;
-                let mut appointments = Vec::new();
-                while let Some(row) = rows.next().db()? {
-                    appointments.push(appointment_from_row(row)?);
-                }
-                Ok(appointments)
+                    ),
+                    params![partition.clinic_id.as_str(), partition.day.to_string()],
+                    appointment_from_row,
+                )
             })
             .await
     }
@@ -374,30 +352,25 @@ impl SlotStore for SqliteStore {
                     .map_or((i64::MIN, String::new()), |(start, id)| {
                         (to_ms(start), id.to_string())
                     });
-                let mut statement = connection
-                    .prepare_cached(&format!(
+                query_all(
+                    connection,
+                    &format!(
                         "SELECT {APPOINTMENT_COLUMNS} FROM appointments
                          WHERE patient_id = ?1
                            AND end_ms > ?2
                            AND (start_ms, appointment_id) > (?3, ?4)
                          ORDER BY start_ms, appointment_id
                          LIMIT ?5"
-                    ))
-                    .db()?;
-                let mut rows = statement
-                    .query(params![
+                    ),
+                    params![
                         query.patient_id.to_string(),
                         query.ending_after.map_or(i64::MIN, to_ms),
                         after_ms,
                         after_id,
                         i64::try_from(query.limit).unwrap_or(i64::MAX),
-                    ])
-                    .db()?;
-                let mut appointments = Vec::new();
-                while let Some(row) = rows.next().db()? {
-                    appointments.push(appointment_from_row(row)?);
-                }
-                Ok(appointments)
+                    ],
+                    appointment_from_row,
+                )
             })
             .await
     }
@@ -425,20 +398,15 @@ impl EventLog for SqliteStore {
                     // or was replaced: resuming from it would silently skip what comes next.
                     return Err(StoreError::InvalidCursor(cursor.as_str().to_string()));
                 }
-                let mut statement = connection
-                    .prepare_cached(&format!(
+                query_all(
+                    connection,
+                    &format!(
                         "SELECT {EVENT_COLUMNS} FROM outbox WHERE position > ?1
                          ORDER BY position LIMIT ?2"
-                    ))
-                    .db()?;
-                let mut rows = statement
-                    .query(params![after, i64::try_from(limit).unwrap_or(i64::MAX)])
-                    .db()?;
-                let mut events = Vec::new();
-                while let Some(row) = rows.next().db()? {
-                    events.push(event_from_row(row, &store_id)?);
-                }
-                Ok(events)
+                    ),
+                    params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
+                    |row| event_from_row(row, &store_id),
+                )
             })
             .await
     }

@@ -13,9 +13,37 @@ use dentismile_domain::{
     text::{Address, DisplayName, Reason},
     time::LocalTimeRange,
 };
-use rusqlite::Row;
+use rusqlite::{Connection, Params, Row};
 
-use super::cursor::encode_cursor;
+use super::{DbResult, cursor::encode_cursor};
+
+/// Runs a cached query and maps every row.
+pub(crate) fn query_all<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).db()?;
+    let mut rows = statement.query(params).db()?;
+    let mut mapped = Vec::new();
+    while let Some(row) = rows.next().db()? {
+        mapped.push(map(row)?);
+    }
+    Ok(mapped)
+}
+
+/// Runs a cached query and maps its first row, if any.
+pub(crate) fn query_first<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).db()?;
+    let mut rows = statement.query(params).db()?;
+    rows.next().db()?.map(map).transpose()
+}
 
 /// Instants are stored as milliseconds since the epoch.
 pub(crate) fn to_ms(instant: Timestamp) -> i64 {

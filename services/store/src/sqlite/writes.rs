@@ -18,8 +18,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{
     DbResult,
     rows::{
-        APPOINTMENT_COLUMNS, SLOT_COLUMNS, appointment_from_row, encode_opening_hours,
-        slot_from_row, to_ms,
+        APPOINTMENT_COLUMNS, SLOT_COLUMNS, appointment_from_row, encode_opening_hours, query_all,
+        query_first, slot_from_row, to_ms,
     },
 };
 
@@ -88,18 +88,15 @@ pub(crate) fn publish(
         .collect();
     dentists.sort_unstable();
     dentists.dedup();
-    let mut statement = connection
-        .prepare_cached(&format!(
-            "SELECT {SLOT_COLUMNS} FROM slots WHERE clinic_id = ?1 AND day = ?2 AND dentist_id = ?3"
-        ))
-        .db()?;
     for dentist in dentists {
-        let mut rows = statement
-            .query(params![partition.clinic_id.as_str(), day, dentist])
-            .db()?;
-        while let Some(row) = rows.next().db()? {
-            stored.push(slot_from_row(row)?);
-        }
+        stored.extend(query_all(
+            connection,
+            &format!(
+                "SELECT {SLOT_COLUMNS} FROM slots WHERE clinic_id = ?1 AND day = ?2 AND dentist_id = ?3"
+            ),
+            params![partition.clinic_id.as_str(), day, dentist],
+            slot_from_row,
+        )?);
     }
     let steps = match reconcile_publish(command.slots(), &stored) {
         Ok(steps) => steps,
@@ -346,21 +343,20 @@ pub(crate) fn slot_by_key(
     connection: &Connection,
     key: &SlotKey,
 ) -> Result<Option<Slot>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(&format!(
+    query_first(
+        connection,
+        &format!(
             "SELECT {SLOT_COLUMNS} FROM slots
              WHERE clinic_id = ?1 AND day = ?2 AND dentist_id = ?3 AND start_ms = ?4"
-        ))
-        .db()?;
-    let mut rows = statement
-        .query(params![
+        ),
+        params![
             key.clinic_id.as_str(),
             key.day().to_string(),
             key.dentist_id.as_str(),
             to_ms(key.start)
-        ])
-        .db()?;
-    rows.next().db()?.map(slot_from_row).transpose()
+        ],
+        slot_from_row,
+    )
 }
 
 /// Reads one appointment by id.
@@ -368,13 +364,12 @@ pub(crate) fn appointment_by_id(
     connection: &Connection,
     id: &str,
 ) -> Result<Option<Appointment>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(&format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE appointment_id = ?1"
-        ))
-        .db()?;
-    let mut rows = statement.query([id]).db()?;
-    rows.next().db()?.map(appointment_from_row).transpose()
+    query_first(
+        connection,
+        &format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE appointment_id = ?1"),
+        [id],
+        appointment_from_row,
+    )
 }
 
 /// Sets a slot's state (and, when republishing, its end).
