@@ -148,8 +148,8 @@ pub struct ServeArgs {
     pub listen: Option<SocketAddr>,
 
     /// Directory of the embedded store (auth and appointments) and of the MQTT bridge's
-    /// cursors (gateway). The embedded store belongs to one process: give each component its
-    /// own directory, or use a shared ScyllaDB store.
+    /// cursors (gateway). Processes on one machine may share an embedded store (SQLite's locking
+    /// serialises their writes); replicas on several machines need ScyllaDB.
     #[arg(long, env = "DENTISMILE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 

@@ -10,6 +10,15 @@ use dentismile_auth::{AuthSettings, TokenSigner};
 use dentismile_gateway::backends::balanced_channel;
 use dentismile_runtime::{CancellationToken, shutdown, telemetry};
 
+/// Prints a line to stdout, ignoring a closed pipe: a server must not fail at shutdown because
+/// whoever started it stopped reading its output.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init();
@@ -26,10 +35,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("migrating {scylla}"))?;
                 if applied.is_empty() {
-                    println!("{scylla} is up to date");
+                    say!("{scylla} is up to date");
                 }
                 for migration in applied {
-                    println!("applied {} to {scylla}", migration.name);
+                    say!("applied {} to {scylla}", migration.name);
                 }
                 Ok(())
             }
@@ -46,10 +55,10 @@ fn migrate(data_dir: &std::path::Path) -> anyhow::Result<()> {
     let applied = dentismile_store::sqlite::migrate(&path)
         .with_context(|| format!("migrating {}", path.display()))?;
     if applied.is_empty() {
-        println!("{} is up to date", path.display());
+        say!("{} is up to date", path.display());
     }
     for migration in applied {
-        println!("applied {} to {}", migration.name, path.display());
+        say!("applied {} to {}", migration.name, path.display());
     }
     Ok(())
 }
@@ -63,29 +72,31 @@ async fn up(args: config::UpArgs) -> anyhow::Result<()> {
         auth: AuthSettings::default(),
     };
     let system = RunningSystem::start(config, shutdown).await?;
-    println!("DentiSmile is running (data in {}).", data_dir.display());
-    println!("auth: {} (internal)", system.auth.url());
-    println!("appointments: {} (internal)", system.appointments.url());
+    say!("DentiSmile is running (data in {}).", data_dir.display());
+    say!("auth: {} (internal)", system.auth.url());
+    say!("appointments: {} (internal)", system.appointments.url());
     if let Some(demo) = &system.demo {
-        println!(
+        say!(
             "demo data: {} clinics, {} dentists, {} new slots",
-            demo.clinics, demo.dentists, demo.slots_added
+            demo.clinics,
+            demo.dentists,
+            demo.slots_added
         );
-        println!(
+        say!(
             "demo accounts (every dentist: <dentist-id>@<clinic-id>.dentismile.test, password {}):",
             dentismile::demo::STAFF_PASSWORD
         );
         for (role, email, password) in &demo.accounts {
-            println!("  {role:<13} {email:<40} {password}");
+            say!("  {role:<13} {email:<40} {password}");
         }
     }
     for broker in &system.mqtt {
-        println!("mqtt: {broker}");
+        say!("mqtt: {broker}");
     }
     // Last, so scripts can wait for this line: the system is ready when it appears.
-    println!("gateway: {}", system.gateway.url());
+    say!("gateway: {}", system.gateway.url());
     system.stopped().await?;
-    println!("stopped");
+    say!("stopped");
     Ok(())
 }
 
@@ -139,7 +150,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 args.mqtt.brokers.clone()
             };
             for broker in &brokers {
-                println!("mqtt: {broker}");
+                say!("mqtt: {broker}");
             }
             let mqtt = app::MqttBridge::from_args(&args.mqtt, brokers, id, args.data_dir.clone());
             app::start_gateway(
@@ -153,8 +164,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await?
         }
     };
-    println!("{}: {}", component.name, component.url());
+    say!("{}: {}", component.name, component.url());
     component.stopped().await?;
-    println!("stopped");
+    say!("stopped");
     Ok(())
 }

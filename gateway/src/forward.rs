@@ -125,33 +125,106 @@ impl Gateway {
         policy: Policy,
         request: Request<T>,
     ) -> Result<Request<T>, Status> {
+        Ok(self.admit_once(method, policy, request)?.into_outgoing())
+    }
+
+    /// Authenticates and applies `policy`, keeping what is needed to send the request on as
+    /// often as a retry needs.
+    fn admit_once<T>(
+        &self,
+        method: &str,
+        policy: Policy,
+        request: Request<T>,
+    ) -> Result<Admitted<T>, Status> {
         let claims = self.authenticate(&request)?;
         policy.admit(method, claims.as_ref())?;
-        let client = request.remote_addr();
+        let client = request
+            .remote_addr()
+            .and_then(|a| MetadataValue::try_from(a.ip().to_string()).ok());
         let (metadata, _, message) = request.into_parts();
+        Ok(Admitted {
+            metadata,
+            client,
+            message,
+        })
+    }
+}
+
+/// An authenticated, authorized request, ready to be sent on (again).
+struct Admitted<T> {
+    metadata: tonic::metadata::MetadataMap,
+    client: Option<MetadataValue<tonic::metadata::Ascii>>,
+    message: T,
+}
+
+impl<T> Admitted<T> {
+    /// The request to a backend, sent once.
+    fn into_outgoing(self) -> Request<T> {
+        let Self {
+            metadata,
+            client,
+            message,
+        } = self;
+        Admitted {
+            metadata,
+            client,
+            message: (),
+        }
+        .outgoing(message)
+    }
+
+    /// The request to a backend: only the metadata the gateway passes on, and always its own
+    /// view of the client's address (a client-sent x-forwarded-for is dropped).
+    fn outgoing<M>(&self, message: M) -> Request<M> {
         let mut outgoing = Request::new(message);
         for key in PASSED_ON {
-            if let Some(value) = metadata.get(key) {
+            if let Some(value) = self.metadata.get(key) {
                 outgoing.metadata_mut().insert(key, value.clone());
             }
         }
-        // Always our own view of the client: a client-sent x-forwarded-for is dropped above.
-        if let Some(address) = client.and_then(|a| MetadataValue::try_from(a.ip().to_string()).ok())
-        {
-            outgoing.metadata_mut().insert(FORWARDED_FOR, address);
+        if let Some(address) = &self.client {
+            outgoing
+                .metadata_mut()
+                .insert(FORWARDED_FOR, address.clone());
         }
-        Ok(outgoing)
+        outgoing
     }
+}
+
+/// Sent once: a retry could act twice (a second account, a second session) or, for a refresh,
+/// present a spent token and end the session.
+const ONCE: u32 = 1;
+/// Safe to send again when a replica was unreachable: reads, upserts, and writes that are
+/// idempotent by design (a booking carries its idempotency key; cancelling or withdrawing twice
+/// changes nothing; publishing identical slots again leaves them unchanged).
+const RETRIED: u32 = 3;
+
+/// Whether a call failed for want of a backend rather than by its answer: the replica could not
+/// be reached (UNAVAILABLE), or the connection broke while the call was in flight, which tonic
+/// reports as UNKNOWN with the transport error as its source. Either way the call may or may not
+/// have been carried out, so only idempotent calls are sent again.
+fn backend_unreachable(status: &Status) -> bool {
+    status.code() == tonic::Code::Unavailable
+        || std::error::Error::source(status)
+            .is_some_and(|source| source.downcast_ref::<tonic::transport::Error>().is_some())
+}
+
+/// The pause before attempt `attempt` (2, 3, ...): short, since the balancer has by then
+/// stopped choosing the replica that failed.
+fn retry_pause(attempt: u32) -> Duration {
+    Duration::from_millis(25 * u64::from(attempt))
 }
 
 type Streamed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// Writes a service impl whose listed unary RPCs are forwarded as they are, plus `$extra` items
 /// written by hand. The attribute is emitted with the methods so that async-trait sees them.
+/// `$attempts` is [`ONCE`] or [`RETRIED`]: a retried call that finds its replica unreachable
+/// (UNAVAILABLE) is sent again, and the balancer routes it to another replica.
 macro_rules! forwarding {
     (
         impl $service:ident {
-            $( $method:ident($request:ty) -> $response:ty => $client:ident, $policy:expr; )*
+            $( $method:ident($request:ty) -> $response:ty => $client:ident, $policy:expr, $attempts:expr; )*
         }
         $($extra:tt)*
     ) => {
@@ -164,9 +237,22 @@ macro_rules! forwarding {
                 ) -> Result<Response<$response>, Status> {
                     let started = Instant::now();
                     let outcome = async {
-                        let request = self.admit(stringify!($method), $policy, request)?;
-                        let response = self.$client.clone().$method(request).await?;
-                        Ok(Response::new(response.into_inner()))
+                        let admitted = self.admit_once(stringify!($method), $policy, request)?;
+                        let mut attempt = 1;
+                        loop {
+                            let outgoing = admitted.outgoing(admitted.message.clone());
+                            match self.$client.clone().$method(outgoing).await {
+                                Ok(response) => return Ok(Response::new(response.into_inner())),
+                                Err(status)
+                                    if backend_unreachable(&status) && attempt < $attempts =>
+                                {
+                                    attempt += 1;
+                                    tracing::info!(method = stringify!($method), attempt, %status, "retrying on another replica");
+                                    tokio::time::sleep(retry_pause(attempt)).await;
+                                }
+                                Err(status) => return Err(status),
+                            }
+                        }
                     }
                     .await;
                     self.observe(stringify!($method), &outcome, started);
@@ -180,12 +266,12 @@ macro_rules! forwarding {
 
 forwarding! {
     impl AuthService {
-        register(pb::RegisterRequest) -> pb::Session => auth, Policy::Public;
-        login(pb::LoginRequest) -> pb::Session => auth, Policy::Public;
-        refresh(pb::RefreshRequest) -> pb::Session => auth, Policy::Public;
-        who_am_i(pb::WhoAmIRequest) -> pb::Account => auth, Policy::SignedIn;
-        create_staff_account(pb::CreateStaffAccountRequest) -> pb::Account => auth, ADMINISTRATORS;
-        get_token_verification_key(pb::GetTokenVerificationKeyRequest) -> pb::TokenVerificationKey => auth, Policy::Public;
+        register(pb::RegisterRequest) -> pb::Session => auth, Policy::Public, ONCE;
+        login(pb::LoginRequest) -> pb::Session => auth, Policy::Public, ONCE;
+        refresh(pb::RefreshRequest) -> pb::Session => auth, Policy::Public, ONCE;
+        who_am_i(pb::WhoAmIRequest) -> pb::Account => auth, Policy::SignedIn, RETRIED;
+        create_staff_account(pb::CreateStaffAccountRequest) -> pb::Account => auth, ADMINISTRATORS, ONCE;
+        get_token_verification_key(pb::GetTokenVerificationKeyRequest) -> pb::TokenVerificationKey => auth, Policy::Public, RETRIED;
     }
 
     async fn logout(
@@ -222,26 +308,26 @@ forwarding! {
 
 forwarding! {
     impl ClinicService {
-        list_clinics(pb::ListClinicsRequest) -> pb::ListClinicsResponse => clinics, Policy::Public;
-        get_clinic(pb::GetClinicRequest) -> pb::Clinic => clinics, Policy::Public;
-        list_dentists(pb::ListDentistsRequest) -> pb::ListDentistsResponse => clinics, Policy::Public;
-        upsert_clinic(pb::UpsertClinicRequest) -> pb::Clinic => clinics, ADMINS;
-        add_dentist(pb::AddDentistRequest) -> pb::Dentist => clinics, ADMINISTRATORS;
+        list_clinics(pb::ListClinicsRequest) -> pb::ListClinicsResponse => clinics, Policy::Public, RETRIED;
+        get_clinic(pb::GetClinicRequest) -> pb::Clinic => clinics, Policy::Public, RETRIED;
+        list_dentists(pb::ListDentistsRequest) -> pb::ListDentistsResponse => clinics, Policy::Public, RETRIED;
+        upsert_clinic(pb::UpsertClinicRequest) -> pb::Clinic => clinics, ADMINS, RETRIED;
+        add_dentist(pb::AddDentistRequest) -> pb::Dentist => clinics, ADMINISTRATORS, RETRIED;
     }
 }
 
 forwarding! {
     impl AppointmentService {
-        list_slots(pb::ListSlotsRequest) -> pb::ListSlotsResponse => appointments, Policy::Public;
-        find_earliest_free_slots(pb::FindEarliestFreeSlotsRequest) -> pb::FindEarliestFreeSlotsResponse => appointments, Policy::Public;
-        publish_slots(pb::PublishSlotsRequest) -> pb::PublishSlotsResponse => appointments, STAFF;
-        publish_working_plan(pb::PublishWorkingPlanRequest) -> pb::PublishSlotsResponse => appointments, STAFF;
-        preview_working_plan(pb::PublishWorkingPlanRequest) -> pb::PreviewWorkingPlanResponse => appointments, STAFF;
-        withdraw_slot(pb::WithdrawSlotRequest) -> pb::Slot => appointments, STAFF;
-        book_slot(pb::BookSlotRequest) -> pb::BookSlotResponse => appointments, PATIENTS;
-        cancel_appointment(pb::CancelAppointmentRequest) -> pb::Appointment => appointments, Policy::SignedIn;
-        list_my_appointments(pb::ListMyAppointmentsRequest) -> pb::ListMyAppointmentsResponse => appointments, PATIENTS;
-        get_dentist_schedule(pb::GetDentistScheduleRequest) -> pb::GetDentistScheduleResponse => appointments, STAFF;
+        list_slots(pb::ListSlotsRequest) -> pb::ListSlotsResponse => appointments, Policy::Public, RETRIED;
+        find_earliest_free_slots(pb::FindEarliestFreeSlotsRequest) -> pb::FindEarliestFreeSlotsResponse => appointments, Policy::Public, RETRIED;
+        publish_slots(pb::PublishSlotsRequest) -> pb::PublishSlotsResponse => appointments, STAFF, RETRIED;
+        publish_working_plan(pb::PublishWorkingPlanRequest) -> pb::PublishSlotsResponse => appointments, STAFF, RETRIED;
+        preview_working_plan(pb::PublishWorkingPlanRequest) -> pb::PreviewWorkingPlanResponse => appointments, STAFF, RETRIED;
+        withdraw_slot(pb::WithdrawSlotRequest) -> pb::Slot => appointments, STAFF, RETRIED;
+        book_slot(pb::BookSlotRequest) -> pb::BookSlotResponse => appointments, PATIENTS, RETRIED;
+        cancel_appointment(pb::CancelAppointmentRequest) -> pb::Appointment => appointments, Policy::SignedIn, RETRIED;
+        list_my_appointments(pb::ListMyAppointmentsRequest) -> pb::ListMyAppointmentsResponse => appointments, PATIENTS, RETRIED;
+        get_dentist_schedule(pb::GetDentistScheduleRequest) -> pb::GetDentistScheduleResponse => appointments, STAFF, RETRIED;
     }
 
     type WatchSlotsStream = Streamed<pb::SlotEvent>;

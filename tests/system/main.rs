@@ -5,6 +5,7 @@
 
 mod authorization;
 mod booking_race;
+mod chaos;
 mod helpers;
 mod live_feed;
 mod mqtt;

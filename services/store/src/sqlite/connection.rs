@@ -1,9 +1,13 @@
 //! Opening SQLite connections the one way this store uses them.
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use dentismile_domain::ports::StoreError;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::DbResult;
 
@@ -24,10 +28,10 @@ pub(crate) fn open_connection(path: &Path, read_only: bool) -> Result<Connection
     };
     let connection = Connection::open_with_flags(path, flags).db()?;
     connection.busy_timeout(BUSY_TIMEOUT).db()?;
+    enable_wal(&connection)?;
     connection
         .execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
+            "PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;",
         )
         .db()?;
@@ -35,4 +39,31 @@ pub(crate) fn open_connection(path: &Path, read_only: bool) -> Result<Connection
         connection.execute_batch("PRAGMA query_only = ON;").db()?;
     }
     Ok(connection)
+}
+
+/// Switches the database to WAL (a no-op once it is). SQLite answers BUSY at once, without
+/// consulting the busy handler, when another connection holds a lock while the journal mode
+/// changes: two processes opening a new database together hit that. So retry here, up to the
+/// busy timeout, and check that the mode really is WAL afterwards.
+fn enable_wal(connection: &Connection) -> Result<(), StoreError> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match connection.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        }) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(StoreError::Unavailable(Arc::new(std::io::Error::other(
+                    format!("the database stays in journal mode {mode}, not WAL"),
+                ))));
+            }
+            Err(error)
+                if error.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(error) => return Err(error).db(),
+        }
+    }
 }

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use dentismile_domain::ports::StoreError;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{DbResult, connection::open_connection};
 
@@ -62,7 +62,14 @@ pub fn migrate(path: &Path) -> Result<Vec<Migration>, StoreError> {
     }
     let mut applied = Vec::new();
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let transaction = connection.transaction().db()?;
+        // Take the write lock first and look again: another process sharing this database may
+        // have applied the migration since we read the version.
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
+        if schema_version(&transaction)? >= migration.version {
+            continue;
+        }
         transaction.execute_batch(migration.sql).db()?;
         transaction
             .execute(
@@ -120,6 +127,24 @@ mod tests {
                 migration.name
             );
         }
+    }
+
+    #[test]
+    fn processes_migrating_at_once_both_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || migrate(&path).map(|applied| applied.len()))
+            })
+            .collect();
+        let applied: usize = racers.into_iter().map(|r| r.join().unwrap().unwrap()).sum();
+        assert_eq!(
+            applied,
+            MIGRATIONS.len(),
+            "each migration applied exactly once"
+        );
     }
 
     #[test]
