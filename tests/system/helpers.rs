@@ -34,6 +34,8 @@ pub struct Options {
     pub production_limits: bool,
     /// Where slot events go: no MQTT (the default), these brokers, or an embedded broker.
     pub mqtt: Mqtt,
+    /// QoS of slot events on MQTT (1 or 2).
+    pub mqtt_qos: u8,
 }
 
 #[derive(Clone)]
@@ -49,6 +51,7 @@ impl Default for Options {
             demo: true,
             production_limits: false,
             mqtt: Mqtt::None,
+            mqtt_qos: 1,
         }
     }
 }
@@ -72,6 +75,7 @@ pub async fn start_in(data_dir: &std::path::Path, options: Options) -> TestSyste
             login_per_account: plenty,
             login_per_address: plenty,
             register_per_address: plenty,
+            register_per_account: plenty,
             ..AuthSettings::default()
         }
     };
@@ -92,7 +96,7 @@ pub async fn start_in(data_dir: &std::path::Path, options: Options) -> TestSyste
                     Mqtt::Brokers(brokers) => brokers.clone(),
                     _ => Vec::new(),
                 },
-                mqtt_qos: 1,
+                mqtt_qos: options.mqtt_qos,
                 mqtt_max_in_flight: 20,
                 no_mqtt: matches!(options.mqtt, Mqtt::None),
             },

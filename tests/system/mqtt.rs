@@ -258,6 +258,18 @@ impl Drop for Subscriber {
     }
 }
 
+fn status_seen(subscriber: &Subscriber, status: &str) -> bool {
+    subscriber
+        .raw
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(_, _, payload)| {
+            serde_json::from_slice::<serde_json::Value>(payload)
+                .is_ok_and(|json| json["status"] == status)
+        })
+}
+
 fn distinct_events(subscriber: &Subscriber) -> usize {
     subscriber
         .events
@@ -388,6 +400,106 @@ async fn two_thousand_bookings_reach_an_independent_subscriber() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn qos_2_events_all_arrive_through_mosquitto() {
+    // Mosquitto 2.0.11 silently drops incoming QoS 2 messages beyond its 20 in flight from an
+    // MQTT 3.1.1 client; the bridge keeps at most 20 in flight, so none may go missing.
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start(dir.path());
+    let system = spawn_system(Options {
+        mqtt: Mqtt::Brokers(vec![broker.bridge_address()]),
+        mqtt_qos: 2,
+        ..Options::default()
+    })
+    .await;
+    let subscriber =
+        Subscriber::start(broker.port, "qos-2-subscriber", ALL_SLOT_EVENTS, true).await;
+    let slots = bookable(&system, 500).await;
+    let expected: HashSet<_> = slots.iter().map(slot_identity).collect();
+    book_all(&system, slots).await;
+    eventually(
+        "500 booked events at QoS 2",
+        Duration::from_secs(60),
+        || subscriber.booked_slots() == expected,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn only_the_gateway_may_publish_on_the_public_topics() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start(dir.path());
+    let topic = "dentismile/v1/clinics/haga-tandlakare/slots/2030-01-01";
+    let subscriber = Subscriber::start(broker.port, "acl-witness", ALL_SLOT_EVENTS, false).await;
+    let publish = |client_id: &str, credentials: Option<(&str, &str)>, event_id: &str| {
+        let mut options = MqttOptions::new(client_id, "127.0.0.1", broker.port);
+        if let Some((user, password)) = credentials {
+            options.set_credentials(user, password);
+        }
+        let message = SlotEventMessage {
+            schema_version: 1,
+            event_id: event_id.into(),
+            seq: 1,
+            kind: "booked".into(),
+            clinic_id: "haga-tandlakare".into(),
+            dentist_id: "dr-ek".into(),
+            day: "2030-01-01".into(),
+            slot_start: "2030-01-01T08:00:00Z".into(),
+            slot_end: "2030-01-01T08:30:00Z".into(),
+            occurred_at: "2030-01-01T07:00:00Z".into(),
+        };
+        async move {
+            let (client, mut eventloop) = AsyncClient::new(options, 10);
+            client
+                .publish(
+                    topic,
+                    QoS::AtLeastOnce,
+                    false,
+                    serde_json::to_vec(&message).unwrap(),
+                )
+                .await
+                .unwrap();
+            // Wait for the broker's acknowledgement: Mosquitto acknowledges a publish the ACL
+            // denies, and drops it.
+            loop {
+                if let Event::Incoming(Packet::PubAck(_)) = eventloop.poll().await.unwrap() {
+                    break;
+                }
+            }
+        }
+    };
+    publish("forger", None, "forged").await;
+    // The gateway's account, after the forgery was acknowledged: Mosquitto handles messages in
+    // the order it receives them, so had the forgery been allowed it would arrive first.
+    publish(
+        "bridge-stand-in",
+        Some(("gateway", BRIDGE_SECRET)),
+        "genuine",
+    )
+    .await;
+    eventually("the gateway's message", Duration::from_secs(10), || {
+        subscriber
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e.event_id == "genuine")
+    })
+    .await;
+    let seen: Vec<String> = subscriber
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.event_id.clone())
+        .collect();
+    assert_eq!(
+        seen,
+        ["genuine"],
+        "an anonymous client's message reached subscribers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_broker_killed_mid_run_loses_nothing_after_it_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Mosquitto::start(dir.path());
@@ -483,8 +595,25 @@ async fn a_restarted_gateway_bridge_resumes_from_its_cursor() {
         || subscriber.booked_event_ids().len() >= 100,
     )
     .await;
-    // A crash: no goodbye, no final cursor save.
+    let status = Subscriber::start(
+        broker.port,
+        "status-watcher",
+        "dentismile/v1/gateways/restart-test/status",
+        false,
+    )
+    .await;
+    eventually(
+        "the bridge's online status",
+        Duration::from_secs(10),
+        || status_seen(&status, "online"),
+    )
+    .await;
+    // A crash: no goodbye, no final cursor save. The broker publishes the last will.
     first.abort();
+    eventually("the last will: offline", Duration::from_secs(30), || {
+        status_seen(&status, "offline")
+    })
+    .await;
     let delivered_before_crash = distinct_events(&subscriber);
     let saved = std::fs::read_dir(&state).unwrap().count();
     assert!(saved >= 1, "the bridge saved its cursor while running");

@@ -38,6 +38,9 @@ pub struct AuthSettings {
     pub login_per_address: Quota,
     /// Registrations per client address.
     pub register_per_address: Quota,
+    /// Registration attempts per email: probing which emails have accounts, or hammering
+    /// one, is slowed even when spread over addresses.
+    pub register_per_account: Quota,
     /// How long a refresh token lives unless rotated first.
     pub refresh_token_lifetime: SignedDuration,
 }
@@ -52,6 +55,7 @@ impl Default for AuthSettings {
             // Addresses are shared (offices, mobile carriers), so this one is looser.
             login_per_address: Quota::per(100, Duration::from_secs(60)),
             register_per_address: Quota::per(20, Duration::from_secs(60 * 60)),
+            register_per_account: Quota::per(5, Duration::from_secs(60 * 60)),
             refresh_token_lifetime: SignedDuration::from_hours(30 * 24),
         }
     }
@@ -100,6 +104,7 @@ pub struct Authenticator {
     login_by_account: RateLimiter,
     login_by_address: RateLimiter,
     register_by_address: RateLimiter,
+    register_by_account: RateLimiter,
     revoked: Notify,
 }
 
@@ -119,6 +124,7 @@ impl Authenticator {
             login_by_account: RateLimiter::new(settings.login_per_account),
             login_by_address: RateLimiter::new(settings.login_per_address),
             register_by_address: RateLimiter::new(settings.register_per_address),
+            register_by_account: RateLimiter::new(settings.register_per_account),
             settings,
             revoked: Notify::new(),
         }
@@ -148,6 +154,11 @@ impl Authenticator {
             "registrations from this address",
         )?;
         let email = Email::parse(email).at_field("email")?;
+        limit(
+            &self.register_by_account,
+            email.as_str(),
+            "registration attempts for this email",
+        )?;
         check_password(password)?;
         let display_name = DisplayName::parse(display_name).at_field("display_name")?;
         let account = Account {
