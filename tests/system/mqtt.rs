@@ -697,6 +697,40 @@ async fn a_late_subscriber_gets_the_availability_summary_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_bridge_publishes_from_now_on_not_the_history_first() {
+    // The demo data's 4,330 `published` events are committed before the gateway starts; a
+    // bridge without a cursor must not replay them ahead of live events.
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start(dir.path());
+    let subscriber =
+        Subscriber::start(broker.port, "fresh-bridge-watcher", ALL_SLOT_EVENTS, true).await;
+    let system = spawn_system(Options {
+        mqtt: Mqtt::Brokers(vec![broker.bridge_address()]),
+        ..Options::default()
+    })
+    .await;
+    let slot = later_than(free_slots(&system, "haga-tandlakare").await, 30).remove(0);
+    let expected = HashSet::from([slot_identity(&slot)]);
+    book_all(&system, vec![slot]).await;
+    eventually("the booking", Duration::from_secs(30), || {
+        subscriber.booked_slots() == expected
+    })
+    .await;
+    let kinds: Vec<String> = subscriber
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.kind.clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["booked"],
+        "the bridge replayed history before the live event"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_embedded_broker_of_up_carries_events_and_gateway_status() {
     let port = free_port();
     let system = spawn_system(Options {

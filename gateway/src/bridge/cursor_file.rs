@@ -22,11 +22,12 @@ impl CursorFile {
         }
     }
 
-    /// The saved cursor; empty (the beginning of the feed) when none was saved yet.
-    pub fn load(&self) -> io::Result<String> {
+    /// The saved cursor, or `None` when none was ever saved. (An empty saved cursor is the
+    /// beginning of the feed, which is not the same as never having started.)
+    pub fn load(&self) -> io::Result<Option<String>> {
         match fs::read_to_string(&self.path) {
-            Ok(text) => Ok(text.trim().to_string()),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+            Ok(text) => Ok(Some(text.trim().to_string())),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -57,9 +58,15 @@ mod tests {
     fn saves_and_loads() {
         let dir = tempfile::tempdir().unwrap();
         let file = CursorFile::new(dir.path(), "127.0.0.1_1883");
-        assert_eq!(file.load().unwrap(), "");
+        assert_eq!(file.load().unwrap(), None);
+        file.save("").unwrap();
+        assert_eq!(
+            file.load().unwrap().as_deref(),
+            Some(""),
+            "the beginning, saved"
+        );
         file.save("abc.42").unwrap();
         file.save("abc.43").unwrap();
-        assert_eq!(file.load().unwrap(), "abc.43");
+        assert_eq!(file.load().unwrap().as_deref(), Some("abc.43"));
     }
 }

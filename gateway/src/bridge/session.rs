@@ -12,7 +12,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use dentismile_proto::v1::{WatchEventsRequest, slot_event_service_client::SlotEventServiceClient};
+use dentismile_proto::v1::{
+    GetLatestCursorRequest, WatchEventsRequest, slot_event_service_client::SlotEventServiceClient,
+};
 use dentismile_runtime::CancellationToken;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, MqttOptions, NetworkOptions,
@@ -137,7 +139,11 @@ impl BrokerSession {
     pub async fn run(self) {
         let file = CursorFile::new(&self.settings.state_dir, &self.broker.key());
         let mut cursor = match file.load() {
-            Ok(cursor) => cursor,
+            Ok(Some(cursor)) => cursor,
+            Ok(None) => match self.first_cursor(&file).await {
+                Some(cursor) => cursor,
+                None => return, // shut down while waiting
+            },
             Err(error) => {
                 tracing::error!(%error, path = %file.path().display(), "cannot read the bridge cursor; starting from the beginning of the feed (subscribers deduplicate)");
                 String::new()
@@ -167,6 +173,37 @@ impl BrokerSession {
             }
             tokio::select! {
                 _ = self.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    }
+
+    /// Where a bridge that never published to this broker starts: after the newest event. MQTT
+    /// is a live feed; a client lists the current state over gRPC when it connects, and
+    /// replaying all history first would hold back every live event behind it. The cursor is
+    /// saved at once, so events committed while the bridge is down are never skipped later.
+    async fn first_cursor(&self, file: &CursorFile) -> Option<String> {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            match self
+                .feed
+                .clone()
+                .get_latest_cursor(GetLatestCursorRequest {})
+                .await
+            {
+                Ok(response) => {
+                    let cursor = response.into_inner().cursor;
+                    save(file, &cursor);
+                    tracing::info!(broker = %self.broker, "first start: publishing events from now on");
+                    return Some(cursor);
+                }
+                Err(status) => {
+                    tracing::warn!(%status, "cannot read the newest event cursor; retrying");
+                }
+            }
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return None,
                 _ = tokio::time::sleep(backoff) => {}
             }
             backoff = (backoff * 2).min(BACKOFF_MAX);

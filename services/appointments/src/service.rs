@@ -509,6 +509,21 @@ fn publish_response(
 
 #[tonic::async_trait]
 impl SlotEventService for AppointmentsApi {
+    async fn get_latest_cursor(
+        &self,
+        _request: Request<pb::GetLatestCursorRequest>,
+    ) -> Result<Response<pb::LatestCursor>, Status> {
+        let cursor = self
+            .scheduler
+            .store()
+            .latest_cursor()
+            .await
+            .map_err(|e| status::from_store_error(&e))?;
+        Ok(Response::new(pb::LatestCursor {
+            cursor: cursor.to_string(),
+        }))
+    }
+
     type WatchEventsStream = EventStream<pb::EventEnvelope>;
 
     async fn watch_events(
