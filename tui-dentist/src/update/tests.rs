@@ -1,0 +1,1029 @@
+//! `update` without a terminal or a server: each test drives the state with the actions a
+//! dentist's keys and the server's answers produce, and checks what a dentist would see and
+//! which calls would go out.
+
+use dentismile_client::{ClientError, Connection, LiveEvent, LiveUpdate, pb, slots_csv};
+use dentismile_domain::jiff::{SignedDuration, Timestamp};
+use tonic::Code;
+
+use super::*;
+use crate::{
+    app::{App, Dialog, Level, NotificationKind, Screen, SignInField, Tab, ViewMode},
+    fixtures,
+    import::ImportPlan,
+    layout::{main_layout, schedule_layout},
+    local_time::to_wire,
+    schedule::EntryState,
+};
+
+fn run(app: &mut App, actions: impl IntoIterator<Item = Action>) -> Vec<Command> {
+    actions
+        .into_iter()
+        .flat_map(|action| update(app, action))
+        .collect()
+}
+
+fn typed(text: &str) -> Vec<Action> {
+    text.chars().map(Action::Input).collect()
+}
+
+fn status(app: &App) -> (Level, &str) {
+    let status = app.status.as_ref().expect("a status message");
+    (status.level, status.text.as_str())
+}
+
+fn event(kind: pb::SlotEventKind, dentist: &str, start: Timestamp) -> Action {
+    Action::Live(LiveUpdate::Event(LiveEvent {
+        event_id: format!("{kind:?}-{dentist}-{start}"),
+        seq: 1,
+        kind,
+        clinic_id: "majorna-tandvard".into(),
+        dentist_id: dentist.into(),
+        day: LocalDay::of(start).to_string(),
+        slot_start: start,
+        slot_end: start + SignedDuration::from_mins(30),
+    }))
+}
+
+fn load_commands(commands: &[Command]) -> Vec<(u64, ScheduleKeyView)> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::LoadSchedule { request, key } => {
+                Some((*request, (key.dentist_id.clone(), key.monday.to_string())))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+type ScheduleKeyView = (String, String);
+
+/// The fixture app's entry at `index` of Monday.
+fn monday_entry(app: &App, index: usize) -> Entry {
+    app.day_entries(fixtures::monday())[index].clone()
+}
+
+#[test]
+fn signing_in_as_a_dentist_opens_their_week_and_starts_the_live_feed() {
+    let mut app = App::new(fixtures::now(), true);
+    let commands = run(
+        &mut app,
+        typed("dr-lindqvist@majorna-tandvard.dentismile.test")
+            .into_iter()
+            .chain([Action::Submit])
+            .chain(typed("dentist-demo-2026"))
+            .chain([Action::Submit]),
+    );
+    assert_eq!(
+        commands,
+        [Command::SignIn {
+            email: "dr-lindqvist@majorna-tandvard.dentismile.test".into(),
+            password: "dentist-demo-2026".into(),
+        }],
+        "Enter on the email moves to the password; Enter there signs in"
+    );
+    assert!(app.sign_in.waiting);
+    assert!(
+        run(&mut app, [Action::Input('x')]).is_empty() && app.sign_in.password.len() == 17,
+        "typing waits while signing in"
+    );
+
+    let commands = update(
+        &mut app,
+        Action::SignedIn {
+            account: fixtures::dentist_account(),
+            clinics: vec![fixtures::majorna()],
+        },
+    );
+    assert_eq!(app.screen, Screen::Main);
+    assert!(app.sign_in.password.is_empty(), "the password is not kept");
+    assert_eq!(app.dentist().unwrap().id, "dr-lindqvist");
+    assert_eq!(
+        app.tabs(),
+        [Tab::Schedule, Tab::Publish],
+        "no operations tab"
+    );
+    assert_eq!(
+        load_commands(&commands),
+        [(1, ("dr-lindqvist".into(), "2026-12-14".into()))]
+    );
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::Watch(w) if w.clinic_id == "majorna-tandvard"
+            && w.from_day == "2026-12-14" && w.to_day == "2027-01-13"
+    )));
+
+    // The answer selects the first slot that has not started yet.
+    update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request: 1,
+            entries: fixtures::wire_entries(),
+        },
+    );
+    assert_eq!(app.schedule.entries.len(), fixtures::entries().len());
+    let selected = app.selected_entry().unwrap();
+    assert_eq!(crate::local_time::clock(selected.start), "10:00");
+    assert_eq!(selected.patient_name(), Some("Erik Johansson"));
+}
+
+#[test]
+fn the_sign_in_form_switches_fields_edits_and_refuses_patients() {
+    let mut app = App::new(fixtures::now(), true);
+    run(
+        &mut app,
+        typed("annaa")
+            .into_iter()
+            .chain([Action::Backspace, Action::FocusNext]),
+    );
+    assert_eq!(app.sign_in.email, "anna");
+    assert_eq!(app.sign_in.field, SignInField::Password);
+    run(
+        &mut app,
+        typed("secret").into_iter().chain([Action::ClearInput]),
+    );
+    assert!(app.sign_in.password.is_empty());
+    run(&mut app, [Action::Up, Action::ClearInput, Action::Submit]);
+    assert_eq!(status(&app), (Level::Error, "Type your email first"));
+
+    let patient = pb::Account {
+        role: pb::Role::Patient.into(),
+        email: "anna@patients.dentismile.test".into(),
+        ..pb::Account::default()
+    };
+    let commands = update(
+        &mut app,
+        Action::SignedIn {
+            account: patient,
+            clinics: vec![fixtures::majorna()],
+        },
+    );
+    assert_eq!(commands, [Command::SignOut]);
+    assert_eq!(app.screen, Screen::SignIn);
+    assert!(
+        status(&app).1.contains("not a staff account"),
+        "{:?}",
+        app.status
+    );
+
+    update(
+        &mut app,
+        Action::SignInFailed(ClientError {
+            code: Code::Unauthenticated,
+            message: "wrong email or password".into(),
+        }),
+    );
+    assert_eq!(
+        status(&app),
+        (Level::Error, "Signing in failed: wrong email or password")
+    );
+    update(&mut app, Action::Back);
+    assert!(app.quit, "Esc on the sign-in screen quits");
+}
+
+#[test]
+fn days_and_weeks_are_navigated_and_only_current_answers_count() {
+    let mut app = fixtures::app();
+    assert_eq!(app.schedule.mode, ViewMode::Week);
+    run(&mut app, [Action::Down, Action::Down]);
+    assert_eq!(app.schedule.selected, 6);
+    assert!(
+        run(&mut app, [Action::Right]).is_empty(),
+        "same week: no call"
+    );
+    assert_eq!(app.schedule.day.to_string(), "2026-12-15");
+
+    let commands = update(&mut app, Action::NextWeek);
+    assert_eq!(
+        load_commands(&commands),
+        [(1, ("dr-lindqvist".into(), "2026-12-21".into()))]
+    );
+    assert!(
+        app.day_entries(app.schedule.day).is_empty(),
+        "the old week is not shown"
+    );
+    let commands = update(&mut app, Action::NextWeek);
+    assert_eq!(load_commands(&commands)[0].0, 2);
+    update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request: 1,
+            entries: fixtures::wire_entries(),
+        },
+    );
+    assert!(
+        app.schedule
+            .loaded
+            .as_ref()
+            .is_some_and(|k| k.monday == fixtures::monday())
+    );
+    assert!(app.schedule.pending.is_some(), "a stale answer is ignored");
+    update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request: 2,
+            entries: Vec::new(),
+        },
+    );
+    assert!(app.schedule.pending.is_none());
+    assert_eq!(app.monday().to_string(), "2026-12-28");
+
+    let commands = update(&mut app, Action::Today);
+    assert_eq!(app.schedule.day, fixtures::monday());
+    assert_eq!(load_commands(&commands).len(), 1);
+    update(&mut app, Action::ToggleView);
+    assert_eq!(app.schedule.mode, ViewMode::Day);
+    update(&mut app, Action::PreviousWeek);
+    assert_eq!(app.schedule.day.to_string(), "2026-12-07");
+}
+
+#[test]
+fn a_booking_is_cancelled_with_a_reason_and_makes_no_notification_of_its_own() {
+    let mut app = fixtures::app();
+    let erik = monday_entry(&app, 4);
+    assert!(erik.is_booked());
+    update(&mut app, Action::Submit);
+    assert!(matches!(&app.dialog, Some(Dialog::Cancel { entry, .. }) if *entry == erik));
+    assert!(update(&mut app, Action::Submit).is_empty());
+    assert!(app.dialog.is_some(), "a reason is required");
+    assert_eq!(status(&app).0, Level::Error);
+    let commands = run(
+        &mut app,
+        typed("the dentist is ill")
+            .into_iter()
+            .chain([Action::Submit]),
+    );
+    assert_eq!(
+        commands,
+        [Command::Cancel {
+            appointment_id: "0199a0b0-0000-7000-8000-000000000001".into(),
+            reason: "the dentist is ill".into(),
+        }]
+    );
+    assert!(app.dialog.is_none());
+
+    let before = app.notifications.len();
+    let commands = update(
+        &mut app,
+        event(pb::SlotEventKind::Released, "dr-lindqvist", erik.start),
+    );
+    assert_eq!(app.notifications.len(), before, "our own cancellation");
+    assert_eq!(
+        load_commands(&commands).len(),
+        1,
+        "the schedule is read again"
+    );
+
+    let mut appointment = pb::Appointment {
+        id: "0199a0b0-0000-7000-8000-000000000001".into(),
+        ..pb::Appointment::default()
+    };
+    appointment.slot = Some(pb::Slot {
+        r#ref: Some(erik.slot_ref()),
+        end: Some(to_wire(erik.end)),
+        ..pb::Slot::default()
+    });
+    update(&mut app, Action::AppointmentCancelled(appointment));
+    assert_eq!(
+        status(&app),
+        (
+            Level::Info,
+            "Cancelled Erik Johansson's appointment Mon 14 Dec 10:00–10:30"
+        )
+    );
+}
+
+#[test]
+fn bookings_and_cancellations_by_patients_become_notifications_with_names() {
+    let mut app = fixtures::app();
+    app.notifications.clear();
+    let free = monday_entry(&app, 5);
+    assert!(free.is_free());
+    let commands = update(
+        &mut app,
+        event(pb::SlotEventKind::Booked, "dr-lindqvist", free.start),
+    );
+    let (request, _) = load_commands(&commands)[0].clone();
+    let newest = &app.notifications[0];
+    assert_eq!(newest.kind, NotificationKind::Booked);
+    assert_eq!(newest.patient, None, "public events carry no names");
+
+    // A second event while the read is in flight asks for another read after it.
+    let fatima = monday_entry(&app, 10);
+    assert_eq!(fatima.patient_name(), Some("Fatima Hassan"));
+    let commands = update(
+        &mut app,
+        event(pb::SlotEventKind::Released, "dr-lindqvist", fatima.start),
+    );
+    assert!(commands.is_empty());
+    assert!(app.schedule.reload_wanted);
+    assert_eq!(app.notifications[0].kind, NotificationKind::Cancelled);
+    assert_eq!(
+        app.notifications[0].patient.as_deref(),
+        Some("Fatima Hassan"),
+        "the cancelled patient is still on the schedule read before"
+    );
+
+    let mut wire = fixtures::wire_entries();
+    let booked = wire
+        .iter_mut()
+        .find(|e| {
+            e.slot
+                .as_ref()
+                .and_then(|s| s.r#ref.as_ref())
+                .and_then(|r| r.start)
+                == Some(to_wire(free.start))
+        })
+        .unwrap();
+    booked.slot.as_mut().unwrap().state = pb::SlotState::Booked.into();
+    booked.patient_name = "Lars Nilsson".into();
+    booked.appointment = Some(pb::Appointment {
+        id: "0199a0b0-0000-7000-8000-0000000000ff".into(),
+        patient_id: "0199a0b0-0000-7000-8000-0000000000fe".into(),
+        reason: "a chipped tooth".into(),
+        ..pb::Appointment::default()
+    });
+    let commands = update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request,
+            entries: wire,
+        },
+    );
+    assert_eq!(load_commands(&commands).len(), 1, "the wanted second read");
+    assert_eq!(
+        app.notifications[1].patient.as_deref(),
+        Some("Lars Nilsson")
+    );
+    assert_eq!(
+        app.notifications[1].reason.as_deref(),
+        Some("a chipped tooth")
+    );
+
+    // Another dentist's events are not a dentist's business, but are a clinic admin's.
+    let before = app.notifications.len();
+    update(
+        &mut app,
+        event(pb::SlotEventKind::Booked, "dr-berg", free.start),
+    );
+    assert_eq!(app.notifications.len(), before);
+    let mut admin = fixtures::admin_app();
+    admin.notifications.clear();
+    let commands = update(
+        &mut admin,
+        event(pb::SlotEventKind::Booked, "dr-berg", free.start),
+    );
+    assert_eq!(admin.notifications.len(), 1);
+    assert!(commands.is_empty(), "dr-berg's week is not on screen");
+
+    // Publishing and withdrawing are staff actions: no notification.
+    update(
+        &mut app,
+        event(pb::SlotEventKind::Withdrawn, "dr-lindqvist", free.start),
+    );
+    assert_eq!(app.notifications.len(), before);
+
+    update(
+        &mut app,
+        Action::Live(LiveUpdate::Connection(Connection::Grpc)),
+    );
+    assert_eq!(app.live, Some(Connection::Grpc));
+}
+
+#[test]
+fn n_and_a_click_on_a_notification_show_its_slot() {
+    let mut app = fixtures::app();
+    update(&mut app, Action::JumpToNotification);
+    assert_eq!(app.schedule.day.to_string(), "2026-12-18");
+    assert_eq!(
+        app.selected_entry().unwrap().patient_name(),
+        Some("Anna Andersson")
+    );
+    let area = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
+    let notifications = main_layout(&app, area).notifications;
+    update(
+        &mut app,
+        Action::Click {
+            column: 10,
+            row: notifications.y + 2,
+        },
+    );
+    assert_eq!(
+        app.schedule.day.to_string(),
+        "2026-12-15",
+        "the second line"
+    );
+}
+
+#[test]
+fn free_slots_are_withdrawn_and_withdrawn_ones_published_again() {
+    let mut app = fixtures::app();
+    app.schedule.selected = 5;
+    let free = monday_entry(&app, 5);
+    update(&mut app, Action::Withdraw);
+    assert!(matches!(app.dialog, Some(Dialog::Withdraw { .. })));
+    assert!(run(&mut app, [Action::Back]).is_empty());
+    assert!(app.dialog.is_none(), "Esc keeps the slot");
+    let commands = run(&mut app, [Action::Withdraw, Action::Submit]);
+    assert_eq!(commands, [Command::Withdraw(free.slot_ref())]);
+
+    app.schedule.selected = 4;
+    update(&mut app, Action::Withdraw);
+    assert!(app.dialog.is_none());
+    assert!(status(&app).1.contains("cancel the appointment first"));
+
+    app.schedule.selected = 15;
+    let withdrawn = monday_entry(&app, 15);
+    assert_eq!(withdrawn.state, EntryState::Withdrawn);
+    let commands = run(&mut app, [Action::AddSlot, Action::Submit]);
+    assert_eq!(
+        commands,
+        [Command::PublishSlots {
+            clinic_id: "majorna-tandvard".into(),
+            dentist_id: "dr-lindqvist".into(),
+            slots: vec![(withdrawn.start, withdrawn.end)],
+        }]
+    );
+}
+
+#[test]
+fn a_new_slot_is_checked_with_the_domain_rules_before_it_is_sent() {
+    let mut app = fixtures::app();
+    app.schedule.day = fixtures::monday().plus_days(2);
+    app.schedule.selected = 0;
+    update(&mut app, Action::AddSlot);
+    let Some(Dialog::AddSlot { start, minutes, .. }) = &app.dialog else {
+        panic!("the add-slot dialog: {:?}", app.dialog);
+    };
+    assert_eq!(
+        (start.as_str(), minutes.as_str()),
+        ("12:00", "30"),
+        "after the last slot"
+    );
+
+    run(
+        &mut app,
+        [Action::ClearInput]
+            .into_iter()
+            .chain(typed("11:45"))
+            .chain([Action::Submit]),
+    );
+    let Some(Dialog::AddSlot {
+        error: Some(error), ..
+    }) = &app.dialog
+    else {
+        panic!("still open with an error: {:?}", app.dialog);
+    };
+    assert!(
+        error.contains("overlaps the free slot 11:30–12:00"),
+        "{error}"
+    );
+
+    run(
+        &mut app,
+        [Action::ClearInput]
+            .into_iter()
+            .chain(typed("16:45"))
+            .chain([Action::Submit]),
+    );
+    let Some(Dialog::AddSlot {
+        error: Some(error), ..
+    }) = &app.dialog
+    else {
+        panic!("still open with an error: {:?}", app.dialog);
+    };
+    assert!(error.contains("after the clinic closes"), "{error}");
+
+    let commands = run(
+        &mut app,
+        [Action::ClearInput]
+            .into_iter()
+            .chain(typed("13:00"))
+            .chain([Action::FocusNext, Action::ClearInput])
+            .chain(typed("45"))
+            .chain([Action::Submit]),
+    );
+    let start = fixtures::monday()
+        .plus_days(2)
+        .at(LocalTime::parse("13:00").unwrap());
+    assert_eq!(
+        commands,
+        [Command::PublishSlots {
+            clinic_id: "majorna-tandvard".into(),
+            dentist_id: "dr-lindqvist".into(),
+            slots: vec![(start, start + SignedDuration::from_mins(45))],
+        }]
+    );
+    assert!(app.dialog.is_none());
+}
+
+#[test]
+fn a_day_is_made_unavailable_after_a_summary_of_the_patients_affected() {
+    let mut app = fixtures::app();
+    update(&mut app, Action::ClearDay);
+    let Some(Dialog::ClearDay { bookings, free, .. }) = &app.dialog else {
+        panic!("the summary: {:?}", app.dialog);
+    };
+    let names: Vec<_> = bookings.iter().filter_map(|e| e.patient_name()).collect();
+    assert_eq!(
+        names,
+        ["Erik Johansson", "Fatima Hassan"],
+        "Anna's 08:30 appointment has passed"
+    );
+    assert_eq!(
+        free.len(),
+        9,
+        "upcoming free slots; the withdrawn one is left"
+    );
+
+    assert!(update(&mut app, Action::Submit).is_empty());
+    assert!(app.dialog.is_some(), "patients must be told why");
+    let commands = run(
+        &mut app,
+        typed("course day").into_iter().chain([Action::Submit]),
+    );
+    assert_eq!(
+        commands,
+        [Command::ClearDay {
+            clinic_id: "majorna-tandvard".into(),
+            dentist_id: "dr-lindqvist".into(),
+            day: fixtures::monday(),
+            appointment_ids: vec![
+                "0199a0b0-0000-7000-8000-000000000001".into(),
+                "0199a0b0-0000-7000-8000-000000000002".into(),
+            ],
+            reason: "course day".into(),
+        }]
+    );
+    let commands = update(
+        &mut app,
+        Action::DayCleared(DayReport {
+            day: Some(fixtures::monday()),
+            cancelled: 2,
+            withdrawn: 12,
+            problems: vec![],
+        }),
+    );
+    assert_eq!(
+        status(&app),
+        (
+            Level::Info,
+            "Mon 14 Dec: 2 appointments cancelled, 12 slots withdrawn; the day is unavailable"
+        )
+    );
+    assert_eq!(load_commands(&commands).len(), 1);
+    update(
+        &mut app,
+        Action::DayCleared(DayReport {
+            day: Some(fixtures::monday()),
+            cancelled: 1,
+            withdrawn: 3,
+            problems: vec!["Lars Nilsson booked 15:00 meanwhile; that appointment stands".into()],
+        }),
+    );
+    assert_eq!(status(&app).0, Level::Error);
+    assert!(status(&app).1.contains("Lars Nilsson booked 15:00"));
+
+    app.schedule.day = fixtures::monday().plus_days(5);
+    update(&mut app, Action::ClearDay);
+    assert!(app.dialog.is_none(), "Saturday has nothing to clear");
+}
+
+#[test]
+fn a_working_plan_is_previewed_then_published_and_edits_drop_the_preview() {
+    let mut app = fixtures::app();
+    update(&mut app, Action::NextWeek);
+    update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request: 1,
+            entries: Vec::new(),
+        },
+    );
+    update(&mut app, Action::ShowTab(Tab::Publish));
+    assert_eq!(app.plan.first_day, "2026-12-21", "the week on the schedule");
+    assert_eq!(app.plan.last_day, "2026-12-27");
+    assert_eq!(app.plan.slot_minutes, "30", "the dentist's usual length");
+    assert_eq!(app.input_mode(), crate::app::InputMode::Form);
+
+    // A typo is pointed at in the form, not sent.
+    run(
+        &mut app,
+        [Action::Down, Action::Down, Action::Down, Action::ClearInput]
+            .into_iter()
+            .chain(typed("3"))
+            .chain([Action::Submit]),
+    );
+    assert!(
+        app.plan
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("Slot minutes")
+    );
+    let commands = run(
+        &mut app,
+        [Action::Backspace]
+            .into_iter()
+            .chain(typed("45"))
+            .chain([Action::Submit]),
+    );
+    let [Command::PreviewPlan(plan)] = commands.as_slice() else {
+        panic!("a preview: {commands:?}");
+    };
+    assert_eq!(plan.slot_minutes, 45);
+    assert_eq!(plan.weekdays, [1, 2, 3, 4, 5]);
+    assert!(app.plan.waiting);
+
+    let slot = |start: &str| pb::Slot {
+        r#ref: Some(pb::SlotRef {
+            clinic_id: "majorna-tandvard".into(),
+            dentist_id: "dr-lindqvist".into(),
+            start: Some(to_wire(start.parse().unwrap())),
+        }),
+        ..pb::Slot::default()
+    };
+    let response = pb::PreviewWorkingPlanResponse {
+        slots: vec![slot("2026-12-21T07:00:00Z"), slot("2026-12-21T07:45:00Z")],
+        conflicts: vec![],
+        unchanged: 0,
+    };
+    update(
+        &mut app,
+        Action::PlanPreviewed {
+            plan: plan.clone(),
+            response: response.clone(),
+        },
+    );
+    assert!(app.plan.preview.is_some());
+    assert_eq!(
+        status(&app).1,
+        "Preview: 2 new slots on 1 days (0 already published); Enter publishes"
+    );
+    // Editing drops it; previewing again and Enter publishes exactly the preview.
+    update(&mut app, Action::Input('0'));
+    assert!(app.plan.preview.is_none());
+    update(&mut app, Action::Backspace);
+    update(
+        &mut app,
+        Action::PlanPreviewed {
+            plan: plan.clone(),
+            response: pb::PreviewWorkingPlanResponse {
+                conflicts: vec![slot("2026-12-21T07:00:00Z")],
+                ..response.clone()
+            },
+        },
+    );
+    assert!(
+        update(&mut app, Action::Submit).is_empty(),
+        "conflicts block publishing"
+    );
+    assert!(status(&app).1.contains("collides with 1 slots"));
+    update(
+        &mut app,
+        Action::PlanPreviewed {
+            plan: plan.clone(),
+            response,
+        },
+    );
+    assert_eq!(
+        update(&mut app, Action::Submit),
+        [Command::PublishPlan(plan.clone())]
+    );
+
+    let commands = update(
+        &mut app,
+        Action::PlanPublished {
+            plan: plan.clone(),
+            response: pb::PublishSlotsResponse {
+                published: vec![slot("2026-12-21T07:00:00Z")],
+                unchanged: 1,
+            },
+        },
+    );
+    assert_eq!(
+        app.tab,
+        Tab::Schedule,
+        "back to the schedule, on the plan's week"
+    );
+    assert_eq!(app.schedule.day.to_string(), "2026-12-21");
+    assert!(!load_commands(&commands).is_empty());
+    assert_eq!(
+        status(&app).1,
+        "Published 1 new slots for Dr Astrid Lindqvist from 2026-12-21 to 2026-12-27 (1 were there already)"
+    );
+
+    // An answer to a plan the form no longer describes is dropped.
+    update(&mut app, Action::ShowTab(Tab::Publish));
+    update(
+        &mut app,
+        Action::PlanPreviewed {
+            plan: pb::WorkingPlan::default(),
+            response: pb::PreviewWorkingPlanResponse::default(),
+        },
+    );
+    assert!(app.plan.preview.is_none());
+}
+
+#[test]
+fn weekdays_are_toggled_by_key_and_by_click() {
+    let mut app = fixtures::app();
+    update(&mut app, Action::ShowTab(Tab::Publish));
+    run(
+        &mut app,
+        [
+            Action::Right,
+            Action::Right,
+            Action::Right,
+            Action::Right,
+            Action::Right,
+        ],
+    );
+    update(&mut app, Action::Input(' '));
+    assert!(app.plan.weekdays[5], "Saturday on");
+    assert!(app.plan.edited);
+    let area = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
+    let body = main_layout(&app, area).body;
+    let monday = crate::layout::plan_layout(body).weekdays[0];
+    update(
+        &mut app,
+        Action::Click {
+            column: monday.x + 1,
+            row: monday.y,
+        },
+    );
+    assert!(!app.plan.weekdays[0], "Monday off");
+    let commands = update(&mut app, Action::Submit);
+    assert!(commands.is_empty(), "the clinic is closed on Saturdays");
+    assert!(
+        app.plan
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("closed on Saturday")
+    );
+}
+
+#[test]
+fn an_import_is_checked_first_and_published_only_when_every_line_is_good() {
+    let mut app = fixtures::app();
+    update(&mut app, Action::Import);
+    assert_eq!(app.input_mode(), crate::app::InputMode::Text);
+    let commands = run(
+        &mut app,
+        [Action::ClearInput]
+            .into_iter()
+            .chain(typed("/tmp/week.csv"))
+            .chain([Action::Submit]),
+    );
+    let [Command::CheckImport { path, scope }] = commands.as_slice() else {
+        panic!("a check: {commands:?}");
+    };
+    assert_eq!(path, "/tmp/week.csv");
+    assert_eq!(scope.only_dentist.as_deref(), Some("dr-lindqvist"));
+
+    let errors = vec![
+        slots_csv::LineError {
+            line: 10,
+            reason: "status: 'maybe' is not free, booked or withdrawn".into(),
+        },
+        slots_csv::LineError {
+            line: 200,
+            reason: "startTime: the clinic is closed on Sunday".into(),
+        },
+    ];
+    update(
+        &mut app,
+        Action::ImportChecked {
+            path: path.clone(),
+            result: Err(errors.clone()),
+        },
+    );
+    assert!(
+        matches!(&app.dialog, Some(Dialog::ImportErrors { errors: shown, .. }) if *shown == errors)
+    );
+    assert_eq!(
+        status(&app),
+        (
+            Level::Error,
+            "/tmp/week.csv: 2 bad lines; nothing was changed"
+        )
+    );
+    update(&mut app, Action::Down);
+    assert!(matches!(
+        app.dialog,
+        Some(Dialog::ImportErrors { scroll: 1, .. })
+    ));
+    assert!(update(&mut app, Action::Submit).is_empty());
+    assert!(app.dialog.is_none());
+
+    let plan = ImportPlan {
+        clinic_id: "majorna-tandvard".into(),
+        publish: vec![(
+            "dr-lindqvist".into(),
+            vec![(fixtures::now(), fixtures::now())],
+        )],
+        unchanged: 0,
+        withdrawn: 0,
+        rows: 1,
+    };
+    update(
+        &mut app,
+        Action::ImportChecked {
+            path: path.clone(),
+            result: Ok(plan.clone()),
+        },
+    );
+    assert_eq!(
+        update(&mut app, Action::Submit),
+        [Command::PublishImport(plan)]
+    );
+    update(
+        &mut app,
+        Action::ImportPublished {
+            published: 1,
+            unchanged: 0,
+        },
+    );
+    assert_eq!(
+        status(&app).1,
+        "Imported 1 slots (0 were on the schedule already)"
+    );
+
+    let mut admin = fixtures::admin_app();
+    let commands = run(&mut admin, [Action::Import, Action::Submit]);
+    assert!(
+        matches!(&commands[..], [Command::CheckImport { scope, .. }] if scope.only_dentist.is_none()),
+        "a clinic admin imports for every dentist: {commands:?}"
+    );
+}
+
+#[test]
+fn the_week_on_screen_is_exported_as_slots_csv() {
+    let mut app = fixtures::app();
+    update(&mut app, Action::Export);
+    let Some(Dialog::ExportPath { path }) = &app.dialog else {
+        panic!("{:?}", app.dialog);
+    };
+    assert_eq!(path, "slots-dr-lindqvist-2026-12-14-week.csv");
+    let commands = update(&mut app, Action::Submit);
+    let [Command::Export { text, rows, .. }] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(*rows, fixtures::entries().len());
+    assert!(text.starts_with(slots_csv::HEADER));
+    assert_eq!(slots_csv::parse(text).unwrap().len(), *rows);
+}
+
+#[test]
+fn clinic_admins_choose_dentists_and_read_the_operations_figures_periodically() {
+    let mut app = fixtures::admin_app();
+    assert_eq!(app.dentist().unwrap().id, "dr-lindqvist");
+    let commands = update(&mut app, Action::NextDentist);
+    assert_eq!(app.dentist().unwrap().id, "dr-berg");
+    assert_eq!(load_commands(&commands)[0].1.0, "dr-berg");
+
+    app.operations = Default::default();
+    let commands = update(&mut app, Action::ShowTab(Tab::Operations));
+    assert_eq!(commands, [Command::FetchStatus]);
+    assert!(
+        update(&mut app, Action::Tick(fixtures::now())).is_empty(),
+        "in flight"
+    );
+    update(
+        &mut app,
+        Action::StatusFetched(Ok(fixtures::system_status())),
+    );
+    assert_eq!(app.operations.history.len(), 1);
+    let later = |s: i64| Action::Tick(fixtures::now() + SignedDuration::from_secs(s));
+    assert!(update(&mut app, later(1)).is_empty());
+    assert_eq!(update(&mut app, later(2)), [Command::FetchStatus]);
+
+    // Until the gateway serves the call, the tab says so and asks less often.
+    update(
+        &mut app,
+        Action::StatusFetched(Err(ClientError {
+            code: Code::Unimplemented,
+            message: "unimplemented".into(),
+        })),
+    );
+    assert!(app.operations.unimplemented);
+    assert!(
+        app.operations
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("not serve")
+    );
+    assert!(app.operations.status.is_some(), "the last figures stay");
+    assert!(update(&mut app, later(8)).is_empty());
+    assert_eq!(update(&mut app, later(12)), [Command::FetchStatus]);
+
+    // A dentist has no operations tab and never asks.
+    let mut dentist = fixtures::app();
+    assert!(update(&mut dentist, Action::ShowTab(Tab::Operations)).is_empty());
+    assert_eq!(dentist.tab, Tab::Schedule);
+    assert!(update(&mut dentist, Action::NextDentist).is_empty());
+    assert_eq!(dentist.dentist().unwrap().id, "dr-lindqvist");
+}
+
+#[test]
+fn tab_cycles_through_the_accounts_tabs() {
+    let mut app = fixtures::admin_app();
+    app.tab = Tab::Schedule;
+    update(&mut app, Action::FocusNext);
+    assert_eq!(app.tab, Tab::Publish);
+    update(&mut app, Action::FocusNext);
+    assert_eq!(app.tab, Tab::Operations);
+    update(&mut app, Action::FocusNext);
+    assert_eq!(app.tab, Tab::Schedule);
+    update(&mut app, Action::FocusPrevious);
+    assert_eq!(app.tab, Tab::Operations);
+}
+
+#[test]
+fn an_ended_session_goes_back_to_sign_in_and_other_errors_stay_on_the_status_line() {
+    let mut app = fixtures::app();
+    update(
+        &mut app,
+        Action::Failed {
+            what: "Withdrawing the slot".into(),
+            error: ClientError {
+                code: Code::FailedPrecondition,
+                message: "slot: the slot is booked".into(),
+            },
+        },
+    );
+    assert_eq!(app.screen, Screen::Main);
+    assert_eq!(
+        status(&app),
+        (
+            Level::Error,
+            "Withdrawing the slot: slot: the slot is booked"
+        )
+    );
+    let commands = update(
+        &mut app,
+        Action::Failed {
+            what: "Reading the schedule".into(),
+            error: ClientError::signed_out(),
+        },
+    );
+    assert_eq!(commands, [Command::SignOut]);
+    assert_eq!(app.screen, Screen::SignIn);
+    assert_eq!(
+        app.sign_in.email,
+        "dr-lindqvist@majorna-tandvard.dentismile.test"
+    );
+    assert_eq!(app.sign_in.field, SignInField::Password);
+}
+
+#[test]
+fn clicks_select_tabs_and_slots_and_help_swallows_keys() {
+    let mut app = fixtures::app();
+    let area = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
+    let main = main_layout(&app, area);
+    let (_, publish) = main.tabs[1];
+    update(
+        &mut app,
+        Action::Click {
+            column: publish.x + 1,
+            row: publish.y,
+        },
+    );
+    assert_eq!(app.tab, Tab::Publish);
+    update(&mut app, Action::ShowTab(Tab::Schedule));
+    let layout = schedule_layout(&app, main.body);
+    let (tuesday, column) = layout.lists[1];
+    update(
+        &mut app,
+        Action::Click {
+            column: column.x + 2,
+            row: column.y + 2,
+        },
+    );
+    assert_eq!(app.schedule.day, tuesday);
+    assert_eq!(app.schedule.selected, 2);
+    assert_eq!(
+        app.selected_entry().unwrap().patient_name(),
+        Some("Lars Nilsson")
+    );
+
+    update(&mut app, Action::Help);
+    assert!(app.help);
+    update(&mut app, Action::Withdraw);
+    assert!(app.dialog.is_none(), "keys do nothing under the help");
+    update(&mut app, Action::Back);
+    assert!(!app.help);
+    update(
+        &mut app,
+        Action::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
+    assert_eq!(app.size, (120, 40));
+    update(&mut app, Action::Quit);
+    assert!(app.quit);
+}
