@@ -53,41 +53,14 @@ pub struct ParsedFile {
     pub errors: Vec<LineError>,
 }
 
-/// Checks every line's columns with [`slots_csv::parse`], one line at a time, so the rows that
-/// do parse can still be checked against the schedule and the report lists every bad line at
-/// once instead of only the unparsable ones.
+/// Checks every line's columns: the rows that parse can still be checked against the schedule,
+/// so the report lists every bad line at once.
 pub fn parse_lines(text: &str) -> ParsedFile {
-    let mut parsed = ParsedFile::default();
-    let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, header)) => {
-            if let Err(errors) = slots_csv::parse(header) {
-                parsed.errors.extend(errors);
-            }
-        }
-        None => {
-            parsed.errors.push(LineError {
-                line: 1,
-                reason: "the file is empty".to_string(),
-            });
-            return parsed;
-        }
+    let read = slots_csv::read(text);
+    ParsedFile {
+        rows: read.rows,
+        errors: read.errors,
     }
-    for (index, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let number = index + 1;
-        match slots_csv::parse(&format!("{}\n{line}", slots_csv::HEADER)) {
-            Ok(rows) => parsed
-                .rows
-                .extend(rows.into_iter().map(|row| (number, row))),
-            Err(errors) => parsed
-                .errors
-                .extend(errors.into_iter().map(|e| LineError { line: number, ..e })),
-        }
-    }
-    parsed
 }
 
 /// A file that passed every check: what publishing it does.

@@ -169,40 +169,57 @@ fn parse_row(line: &str) -> Result<SlotRow, String> {
     })
 }
 
-/// Reads a whole file: every row, or every bad line.
-pub fn parse(text: &str) -> Result<Vec<SlotRow>, Vec<LineError>> {
+/// A file read line by line: the rows that parse, with their line numbers, and every line that
+/// does not. Callers that check rows further (against a schedule, say) can report every problem
+/// of a file at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadFile {
+    /// Good rows with their 1-based line numbers.
+    pub rows: Vec<(usize, SlotRow)>,
+    /// Bad lines (the header is line 1).
+    pub errors: Vec<LineError>,
+}
+
+/// Reads a whole file, keeping both the good rows and the bad lines.
+pub fn read(text: &str) -> ReadFile {
+    let mut read = ReadFile::default();
     let mut lines = text.lines().enumerate();
-    let mut errors = Vec::new();
     match lines.next() {
         Some((_, header)) if header.trim_start_matches('\u{feff}').trim() == HEADER => {}
-        Some((_, header)) => errors.push(LineError {
+        Some((_, header)) => read.errors.push(LineError {
             line: 1,
             reason: format!("the header must be `{HEADER}`, found `{}`", header.trim()),
         }),
         None => {
-            return Err(vec![LineError {
+            read.errors.push(LineError {
                 line: 1,
                 reason: "the file is empty".to_string(),
-            }]);
+            });
+            return read;
         }
     }
-    let mut rows = Vec::new();
     for (index, line) in lines {
         if line.trim().is_empty() {
             continue;
         }
         match parse_row(line.trim_end_matches('\r')) {
-            Ok(row) => rows.push(row),
-            Err(reason) => errors.push(LineError {
+            Ok(row) => read.rows.push((index + 1, row)),
+            Err(reason) => read.errors.push(LineError {
                 line: index + 1,
                 reason,
             }),
         }
     }
-    if errors.is_empty() {
-        Ok(rows)
+    read
+}
+
+/// Reads a whole file, all or nothing: every row, or every bad line.
+pub fn parse(text: &str) -> Result<Vec<SlotRow>, Vec<LineError>> {
+    let read = read(text);
+    if read.errors.is_empty() {
+        Ok(read.rows.into_iter().map(|(_, row)| row).collect())
     } else {
-        Err(errors)
+        Err(read.errors)
     }
 }
 
@@ -288,6 +305,22 @@ mod tests {
             errors[0].to_string(),
             format!("line 3: {}", errors[0].reason)
         );
+    }
+
+    #[test]
+    fn reading_keeps_good_rows_with_their_lines_beside_the_bad_ones() {
+        let text = format!(
+            "{HEADER}\n\
+             dr-ek,haga-tandlakare,Haga,,2026-11-25T08:00:00Z,2026-11-25T08:30:00Z,free\n\
+             dr-ek,haga-tandlakare,Haga,,nonsense,2026-11-25T08:30:00Z,free\n\
+             \n\
+             dr-ek,haga-tandlakare,Haga,,2026-11-25T09:00:00Z,2026-11-25T09:30:00Z,free\n"
+        );
+        let read = read(&text);
+        let lines: Vec<usize> = read.rows.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, [2, 5]);
+        assert_eq!(read.errors.len(), 1);
+        assert_eq!(read.errors[0].line, 3);
     }
 
     #[test]
