@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use dentismile_auth::{AccessClaims, TokenVerifier, grpc::FORWARDED_FOR};
+use dentismile_auth::{AccessClaims, CachingVerifier, TokenVerifier, grpc::FORWARDED_FOR};
 use dentismile_domain::{accounts::SessionId, jiff::Timestamp};
 use dentismile_proto::v1::{
     self as pb, appointment_service_client::AppointmentServiceClient,
@@ -56,7 +56,7 @@ const PASSED_ON: [&str; 3] = [wire::AUTHORIZATION, REQUEST_ID, "grpc-timeout"];
 /// The gateway's services; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Gateway {
-    verifier: Arc<TokenVerifier>,
+    verifier: Arc<CachingVerifier>,
     revoked: Arc<RevocationList>,
     auth: AuthServiceClient<Channel>,
     clinics: ClinicServiceClient<Channel>,
@@ -76,7 +76,7 @@ impl Gateway {
         brokers: Vec<Arc<BrokerGauge>>,
     ) -> Self {
         Self {
-            verifier: Arc::new(verifier),
+            verifier: Arc::new(CachingVerifier::new(verifier)),
             revoked,
             auth: AuthServiceClient::new(auth.channel.clone()),
             clinics: ClinicServiceClient::new(appointments.channel.clone()),

@@ -67,17 +67,29 @@ impl AvailabilityBoard {
         self.dirty.notify_one();
     }
 
-    /// Summaries newer than the versions in `seen` (which is updated).
-    pub fn newer_than(&self, seen: &mut HashMap<ClinicDay, u64>) -> Vec<AvailabilityMessage> {
+    /// Up to `limit` summaries newer than the versions in `seen`, oldest change first; `seen`
+    /// records the ones returned. Call again for the rest.
+    pub fn newer_than(
+        &self,
+        seen: &mut HashMap<ClinicDay, u64>,
+        limit: usize,
+    ) -> Vec<AvailabilityMessage> {
         let board = self.board.lock().unwrap_or_else(|p| p.into_inner());
-        let mut newer = Vec::new();
-        for (key, (version, message)) in &board.summaries {
-            if seen.get(key).is_none_or(|v| v < version) {
-                seen.insert(key.clone(), *version);
-                newer.push(message.clone());
-            }
-        }
+        let mut newer: Vec<(u64, &ClinicDay, &AvailabilityMessage)> = board
+            .summaries
+            .iter()
+            .filter(|(key, (version, _))| seen.get(*key).is_none_or(|v| v < version))
+            .map(|(key, (version, message))| (*version, key, message))
+            .collect();
+        newer.sort_unstable_by_key(|(version, _, _)| *version);
+        newer.truncate(limit);
         newer
+            .into_iter()
+            .map(|(version, key, message)| {
+                seen.insert(key.clone(), version);
+                message.clone()
+            })
+            .collect()
     }
 
     /// Resolves when a summary changed.
@@ -242,11 +254,26 @@ mod tests {
         let key = ("c".to_string(), "2026-11-25".to_string());
         let mut seen = HashMap::new();
         board.store(key.clone(), summary(3));
-        assert_eq!(board.newer_than(&mut seen), [summary(3)]);
-        assert!(board.newer_than(&mut seen).is_empty());
+        assert_eq!(board.newer_than(&mut seen, 10), [summary(3)]);
+        assert!(board.newer_than(&mut seen, 10).is_empty());
         board.store(key, summary(2));
-        assert_eq!(board.newer_than(&mut seen), [summary(2)]);
+        assert_eq!(board.newer_than(&mut seen, 10), [summary(2)]);
         // A fresh session (empty `seen`) gets everything again.
-        assert_eq!(board.newer_than(&mut HashMap::new()).len(), 1);
+        assert_eq!(board.newer_than(&mut HashMap::new(), 10).len(), 1);
+    }
+
+    #[test]
+    fn sessions_take_summaries_in_batches_that_fit() {
+        let board = AvailabilityBoard::new();
+        for day in 1..=25 {
+            board.store(("c".to_string(), format!("2026-11-{day:02}")), summary(day));
+        }
+        let mut seen = HashMap::new();
+        let first = board.newer_than(&mut seen, 10);
+        assert_eq!(first.len(), 10);
+        assert_eq!(first[0], summary(1), "oldest change first");
+        assert_eq!(board.newer_than(&mut seen, 10).len(), 10);
+        assert_eq!(board.newer_than(&mut seen, 10).len(), 5);
+        assert!(board.newer_than(&mut seen, 10).is_empty());
     }
 }

@@ -323,6 +323,7 @@ impl BrokerSession {
         let mut unsaved = false;
         let mut save_tick = tokio::time::interval(SAVE_EVERY);
         let budget = usize::from(self.settings.max_in_flight);
+        let summary_budget = (budget / 2).max(1);
         let qos = self.settings.qos;
         let mut summaries_pending = true;
 
@@ -379,21 +380,29 @@ impl BrokerSession {
                     }
                     summaries_pending = true;
                 }
+                // Summaries use at most half the in-flight budget, the other half stays free for
+                // live slot events (which the feed branch above always serves first), and never
+                // more than fits: a reconnection republishes every summary, which may be
+                // thousands, and must not overflow the client's queue.
+                _ = std::future::ready(()), if summaries_pending && tracker.outstanding() < summary_budget => {
+                    let room_for = summary_budget - tracker.outstanding();
+                    let batch = self.board.newer_than(&mut summaries_seen, room_for);
+                    if batch.len() < room_for {
+                        summaries_pending = false;
+                    }
+                    for summary in batch {
+                        let topic = availability_topic(&summary.clinic_id, &summary.day);
+                        if client.try_publish(topic, QoS::AtLeastOnce, true, to_json(&summary)).is_err() {
+                            return SessionEnd::Broker("the client's request queue is closed".to_string());
+                        }
+                        tracker.queued_other();
+                    }
+                }
                 _ = save_tick.tick() => {
                     self.gauge.set_in_flight(tracker.outstanding());
                     if unsaved {
                         save(file, cursor);
                         unsaved = false;
-                    }
-                    if summaries_pending && room {
-                        for summary in self.board.newer_than(&mut summaries_seen) {
-                            let topic = availability_topic(&summary.clinic_id, &summary.day);
-                            if client.try_publish(topic, QoS::AtLeastOnce, true, to_json(&summary)).is_err() {
-                                return SessionEnd::Broker("the client's request queue is closed or full".to_string());
-                            }
-                            tracker.queued_other();
-                        }
-                        summaries_pending = false;
                     }
                 }
             }

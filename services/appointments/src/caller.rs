@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use dentismile_auth::TokenVerifier;
+use dentismile_auth::{CachingVerifier, TokenVerifier};
 use dentismile_domain::{actor::Actor, scheduler::Scheduler};
 use dentismile_runtime::wire;
 use tonic::{Request, Status};
@@ -14,14 +14,14 @@ use tonic::{Request, Status};
 /// Turns request metadata into an actor.
 #[derive(Debug, Clone)]
 pub struct Callers {
-    verifier: Arc<TokenVerifier>,
+    verifier: Arc<CachingVerifier>,
 }
 
 impl Callers {
     /// Verifies with `verifier`.
     pub fn new(verifier: TokenVerifier) -> Self {
         Self {
-            verifier: Arc::new(verifier),
+            verifier: Arc::new(CachingVerifier::new(verifier)),
         }
     }
 

@@ -24,4 +24,4 @@ pub mod tokens;
 
 pub use authenticator::{AuthSettings, Authenticator};
 pub use grpc::AuthGrpc;
-pub use tokens::{AccessClaims, TokenSigner, TokenVerifier};
+pub use tokens::{AccessClaims, CachingVerifier, TokenSigner, TokenVerifier};
