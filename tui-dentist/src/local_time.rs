@@ -7,18 +7,7 @@ use dentismile_domain::{
     time::{LocalDay, to_local},
 };
 
-/// A wire timestamp as an instant; `None` when absent or out of range.
-pub fn from_wire(timestamp: Option<&prost_types::Timestamp>) -> Option<Timestamp> {
-    timestamp.and_then(|t| Timestamp::new(t.seconds, t.nanos).ok())
-}
-
-/// An instant as a wire timestamp.
-pub fn to_wire(instant: Timestamp) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: instant.as_second(),
-        nanos: instant.subsec_nanosecond(),
-    }
-}
+pub use dentismile_client::time::{from_wire, to_wire};
 
 /// Local `HH:MM`.
 pub fn clock(instant: Timestamp) -> String {

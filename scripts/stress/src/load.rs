@@ -17,6 +17,7 @@ use dentismile_client::{
     mqtt::TOPIC_ROOT,
     pb::{self, clinic_service_client::ClinicServiceClient},
     slots_csv::{RowStatus, SlotRow},
+    time::to_wire,
 };
 use dentismile_domain::{jiff::Timestamp, time::to_local};
 use futures::{StreamExt, TryStreamExt};
@@ -114,13 +115,6 @@ fn plan(rows: &[SlotRow]) -> (Vec<ClinicPlan>, usize) {
     (clinics.into_values().collect(), skipped)
 }
 
-fn wire_time(instant: Timestamp) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: instant.as_second(),
-        nanos: instant.subsec_nanosecond(),
-    }
-}
-
 async fn load_clinic(
     client: &Client,
     clinic: &ClinicPlan,
@@ -193,8 +187,8 @@ async fn load_clinic(
             let ranges = batch
                 .iter()
                 .map(|(start, end)| pb::TimeRange {
-                    start: Some(wire_time(*start)),
-                    end: Some(wire_time(*end)),
+                    start: Some(to_wire(*start)),
+                    end: Some(to_wire(*end)),
                 })
                 .collect();
             let response = client

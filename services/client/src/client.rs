@@ -35,9 +35,7 @@ pub struct Session {
 
 impl Session {
     fn from_wire(session: pb::Session) -> Result<Self, ClientError> {
-        let expires = session
-            .access_token_expires_at
-            .and_then(|t| Timestamp::new(t.seconds, t.nanos).ok())
+        let expires = crate::time::from_wire(session.access_token_expires_at.as_ref())
             .ok_or_else(|| ClientError::local("the server sent a session without an expiry"))?;
         Ok(Self {
             access_token: session.access_token,

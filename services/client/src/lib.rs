@@ -8,6 +8,7 @@
 //!   `WatchSlots` stream when no broker is reachable; deduplicated, with a resync signal whenever
 //!   something may have been missed.
 //! - [`slots_csv`]: the original report's `slots.csv`, read line-checked and written.
+//! - [`time`]: instants to and from the wire's timestamps.
 //! - [`error`]: [`ClientError`], what a failed call tells a person.
 //!
 //! It does no rendering and holds no screen state.
@@ -16,6 +17,7 @@ pub mod client;
 pub mod error;
 pub mod live;
 pub mod slots_csv;
+pub mod time;
 
 pub use client::{Client, Session};
 pub use dentismile_proto::{mqtt, v1 as pb};

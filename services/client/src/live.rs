@@ -98,9 +98,7 @@ impl LiveEvent {
 
     /// From the gRPC stream; `None` if incomplete.
     pub fn from_wire(event: &pb::SlotEvent) -> Option<Self> {
-        let time = |t: Option<&prost_types::Timestamp>| {
-            t.and_then(|t| Timestamp::new(t.seconds, t.nanos).ok())
-        };
+        let time = crate::time::from_wire;
         Some(Self {
             event_id: event.event_id.clone(),
             seq: event.seq,
