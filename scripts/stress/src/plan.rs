@@ -363,9 +363,14 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
             saturation_slots.len()
         );
         let pool = grpc::Pool::connect(&options.gateway.url, options.grpc_connections).await?;
-        let tokens: Vec<String> = (0..options.concurrency)
-            .map(|i| tokens.issue(1_000_000 + i as u64))
-            .collect::<anyhow::Result<_>>()?;
+        let mut clients = Vec::with_capacity(options.concurrency);
+        for task in 0..options.concurrency {
+            let client = Client::on_channel(pool.channel(task));
+            client
+                .resume(tokens.issue(1_000_000 + task as u64)?.session()?)
+                .await;
+            clients.push(client);
+        }
         let queue = Arc::new(Mutex::new(saturation_slots));
         let confirmed = confirmed_saturated.clone();
         let samples = baseline::closed_loop(
@@ -375,16 +380,14 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
             Duration::from_secs_f64(options.saturation_s),
             move |task, _| {
                 let next = lock(&queue).pop_front();
-                let (channel, token, confirmed) =
-                    (pool.channel(task), tokens[task].clone(), confirmed.clone());
+                let (client, confirmed) = (clients[task].clone(), confirmed.clone());
                 async move {
                     let Some(slot) = next else {
                         return Ok(false);
                     };
-                    let key = uuid::Uuid::new_v4().to_string();
-                    match grpc::book(channel, &token, &slot.to_wire(), &key).await {
+                    match client.book(&slot.to_wire(), grpc::BOOKING_REASON).await {
                         Ok(appointment) => {
-                            lock(&confirmed).push((slot, appointment));
+                            lock(&confirmed).push((slot, appointment.id));
                             Ok(true)
                         }
                         Err(error) => Err(format!("{:?}: {}", error.code, error.message)),

@@ -10,12 +10,14 @@
 use std::path::Path;
 
 use dentismile_auth::{AccessClaims, TokenSigner, tokens::ACCESS_TOKEN_LIFETIME};
+use dentismile_client::{Session, pb};
 use dentismile_domain::{
     accounts::{Role, SessionId},
     ids::UserId,
     jiff::Timestamp,
     text::DisplayName,
 };
+use serde::{Deserialize, Serialize};
 
 /// Signs patient tokens with a system's key.
 pub struct PatientTokens {
@@ -38,7 +40,7 @@ impl PatientTokens {
     }
 
     /// A token for a new patient, valid for the usual access-token lifetime from now.
-    pub fn issue(&self, number: u64) -> anyhow::Result<String> {
+    pub fn issue(&self, number: u64) -> anyhow::Result<IssuedToken> {
         let now = Timestamp::now();
         let claims = AccessClaims {
             user_id: UserId::random(),
@@ -51,7 +53,44 @@ impl PatientTokens {
             issued_at: now,
             expires_at: now + ACCESS_TOKEN_LIFETIME,
         };
-        Ok(self.signer.sign(&claims))
+        Ok(IssuedToken {
+            access_token: self.signer.sign(&claims),
+            expires_at_s: claims.expires_at.as_second(),
+            user_id: claims.user_id.to_string(),
+            display_name: claims.name.to_string(),
+        })
+    }
+}
+
+/// A pre-issued token with what a client session needs to know of it; travels to the workers
+/// in their spec files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuedToken {
+    /// The signed access token.
+    pub access_token: String,
+    /// When it expires, seconds since the epoch.
+    pub expires_at_s: i64,
+    /// The patient it was issued to.
+    pub user_id: String,
+    /// The patient's name in it.
+    pub display_name: String,
+}
+
+impl IssuedToken {
+    /// A client session carrying this token. It has no refresh token: a run is shorter than the
+    /// token's life (the plan refuses longer ones).
+    pub fn session(&self) -> anyhow::Result<Session> {
+        Ok(Session {
+            access_token: self.access_token.clone(),
+            access_expires_at: Timestamp::from_second(self.expires_at_s)?,
+            refresh_token: String::new(),
+            account: pb::Account {
+                user_id: self.user_id.clone(),
+                display_name: self.display_name.clone(),
+                role: pb::Role::Patient.into(),
+                ..Default::default()
+            },
+        })
     }
 }
 
@@ -69,11 +108,18 @@ mod tests {
         );
         let system = TokenSigner::load_or_create(&path).unwrap();
         let tokens = PatientTokens::load(&path).unwrap();
+        let issued = tokens.issue(7).unwrap();
         let claims = system
             .verifier()
-            .verify(&tokens.issue(7).unwrap(), Timestamp::now())
+            .verify(&issued.access_token, Timestamp::now())
             .unwrap();
         assert_eq!(claims.role, Role::Patient);
         assert_eq!(claims.name.to_string(), "Stress Patient 7");
+        let session = issued.session().unwrap();
+        assert_eq!(
+            session.access_expires_at.as_second(),
+            claims.expires_at.as_second()
+        );
+        assert_eq!(session.account.user_id, claims.user_id.to_string());
     }
 }

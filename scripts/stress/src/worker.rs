@@ -26,18 +26,19 @@ use serde::{Deserialize, Serialize};
 use tokio::{sync::mpsc, task::JoinSet};
 
 use crate::{
-    grpc::{self, Pool},
+    grpc::{BOOKING_REASON, Pool},
     labels, mqtt,
     slot::SlotKey,
     stats::{Samples, now_micros},
     target::MqttTarget,
+    tokens::IssuedToken,
 };
 
 /// How a patient signs in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Credentials {
     /// A pre-issued access token.
-    Token(String),
+    Token(IssuedToken),
     /// A real account: the Login row's sample.
     Login {
         /// Email.
@@ -132,7 +133,6 @@ enum Signal {
 }
 
 struct Shared {
-    spec_gateway: String,
     mqtt: MqttTarget,
     run_id: String,
     pool: Pool,
@@ -147,7 +147,6 @@ struct Shared {
 pub async fn run(spec: WorkerSpec) -> anyhow::Result<WorkerResult> {
     let pool = Pool::connect(&spec.gateway, spec.grpc_connections).await?;
     let shared = Arc::new(Shared {
-        spec_gateway: spec.gateway.clone(),
         mqtt: spec.mqtt.clone(),
         run_id: spec.run_id.clone(),
         pool,
@@ -303,25 +302,24 @@ async fn patient_run(spec: PatientSpec, shared: Arc<Shared>) -> (PatientOutcome,
                 }
             }
         }
-        // Sign in.
-        let token = match &spec.credentials {
-            Credentials::Token(token) => token.clone(),
+        // Sign in, on this patient's share of the pooled connections.
+        let client = Client::on_channel(
+            shared
+                .pool
+                .channel(usize::try_from(spec.index).unwrap_or(0)),
+        );
+        match &spec.credentials {
+            Credentials::Token(token) => match token.session() {
+                Ok(session) => client.resume(session).await,
+                Err(error) => {
+                    samples.failed(labels::LOGIN, now_micros(), 0, &error.to_string());
+                    return;
+                }
+            },
             Credentials::Login { email, password } => {
                 let started = now_micros();
-                let login = async {
-                    let client = Client::new(&shared.spec_gateway)?;
-                    client.login(email, password).await?;
-                    client
-                        .session()
-                        .await
-                        .map(|session| session.access_token)
-                        .ok_or_else(ClientError::signed_out)
-                };
-                match tokio::time::timeout_at(deadline, login).await {
-                    Ok(Ok(token)) => {
-                        samples.ok(labels::LOGIN, started, now_micros() - started);
-                        token
-                    }
+                match tokio::time::timeout_at(deadline, client.login(email, password)).await {
+                    Ok(Ok(_)) => samples.ok(labels::LOGIN, started, now_micros() - started),
                     Ok(Err(error)) => {
                         samples.failed(
                             labels::LOGIN,
@@ -337,15 +335,13 @@ async fn patient_run(spec: PatientSpec, shared: Arc<Shared>) -> (PatientOutcome,
                     }
                 }
             }
-        };
-        let channel = shared
-            .pool
-            .channel(usize::try_from(spec.index).unwrap_or(0));
+        }
         // List slots: the free slots of the patient's clinic-day.
+        let day = spec.slot.day();
         let started = now_micros();
         match tokio::time::timeout_at(
             deadline,
-            grpc::list_free(channel.clone(), &spec.slot.clinic_id, &spec.slot.day()),
+            client.slots(&spec.slot.clinic_id, &day, &day, None, true),
         )
         .await
         {
@@ -370,18 +366,15 @@ async fn patient_run(spec: PatientSpec, shared: Arc<Shared>) -> (PatientOutcome,
             }
         }
         // Book.
-        let key = uuid::Uuid::new_v4().to_string();
         let started = now_micros();
-        let booked = tokio::time::timeout_at(
-            deadline,
-            grpc::book(channel, &token, &spec.slot.to_wire(), &key),
-        )
-        .await;
+        let booked =
+            tokio::time::timeout_at(deadline, client.book(&spec.slot.to_wire(), BOOKING_REASON))
+                .await;
         let elapsed = now_micros() - started;
         match booked {
             Ok(Ok(appointment)) => {
                 samples.ok(labels::BOOK, started, elapsed);
-                outcome.booking = Booking::Booked(appointment);
+                outcome.booking = Booking::Booked(appointment.id);
             }
             Ok(Err(error)) if error.is_taken() && shared.contention => {
                 // A lost race is the expected outcome for all but one of a group.

@@ -64,10 +64,25 @@ impl Client {
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(15))
             .tcp_nodelay(true);
-        Ok(Self {
-            channel: endpoint.connect_lazy(),
+        Ok(Self::on_channel(endpoint.connect_lazy()))
+    }
+
+    /// A signed-out client on a connection the caller already holds. HTTP/2 multiplexes, so
+    /// many clients, each with its own session, can share one channel: a backend acting for many
+    /// people, or the stress tool's virtual patients, whose own connections would take a process
+    /// past its open-file limit.
+    pub fn on_channel(channel: Channel) -> Self {
+        Self {
+            channel,
             session: Arc::new(RwLock::new(None)),
-        })
+        }
+    }
+
+    /// Signs in with a session obtained elsewhere (for instance an access token the caller
+    /// issued with the system's own key). A session without a refresh token is never refreshed:
+    /// its access token is sent until the server refuses it.
+    pub async fn resume(&self, session: Session) {
+        *self.session.write().await = Some(session);
     }
 
     /// The channel, for calls this type does not wrap.
@@ -159,7 +174,9 @@ impl Client {
         let Some(session) = guard.as_ref() else {
             return Err(ClientError::signed_out());
         };
-        if session.access_expires_at - Timestamp::now() > REFRESH_MARGIN {
+        if session.refresh_token.is_empty()
+            || session.access_expires_at - Timestamp::now() > REFRESH_MARGIN
+        {
             return Ok(());
         }
         let refreshed = self
@@ -462,5 +479,30 @@ mod tests {
             "signing out twice is harmless"
         );
         assert!(Client::new("not a url").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_resumed_session_without_a_refresh_token_is_sent_as_it_is() {
+        // Nothing listens on port 1: a refresh attempt would fail with UNAVAILABLE.
+        let client = Client::new("http://127.0.0.1:1").unwrap();
+        let account = pb::Account {
+            user_id: "5f0c2f7e-8d43-4a52-9a55-0d1c1f1e2a3b".into(),
+            role: pb::Role::Patient.into(),
+            ..Default::default()
+        };
+        client
+            .resume(Session {
+                access_token: "issued-elsewhere".into(),
+                access_expires_at: Timestamp::now() + SignedDuration::from_secs(10),
+                refresh_token: String::new(),
+                account: account.clone(),
+            })
+            .await;
+        assert_eq!(client.account().await, Some(account));
+        let request = client.authed(()).await.unwrap();
+        assert_eq!(
+            request.metadata().get("authorization").unwrap(),
+            "Bearer issued-elsewhere"
+        );
     }
 }
