@@ -20,6 +20,15 @@ pub struct EmbeddedBrokerError {
 /// Starts the broker on `address` in its own thread and returns once it accepts connections.
 /// The broker lives as long as the process.
 pub fn start(address: SocketAddr, max_connections: usize) -> Result<(), EmbeddedBrokerError> {
+    // rumqttd does not tell which port it picked for port 0, so nobody could connect to it.
+    if address.port() == 0 {
+        return Err(EmbeddedBrokerError {
+            address,
+            reason: "port 0 is not supported (the broker cannot report the port it would pick); \
+                     name a free port"
+                .to_string(),
+        });
+    }
     // rumqttd binds inside its own thread and offers no way to learn of a failure, so check the
     // port first: a clear error beats a broker that silently never listens.
     std::net::TcpListener::bind(address).map_err(|error| EmbeddedBrokerError {
@@ -84,4 +93,17 @@ pub fn start(address: SocketAddr, max_connections: usize) -> Result<(), Embedded
         thread::sleep(std::time::Duration::from_millis(10));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_zero_is_refused_with_the_flag_named() {
+        let error = start("127.0.0.1:0".parse().unwrap(), 10).unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("--mqtt-addr:"), "{message}");
+        assert!(message.contains("port 0 is not supported"), "{message}");
+    }
 }
