@@ -244,6 +244,9 @@ pub struct AppointmentQuery {
     pub patient_id: UserId,
     /// Only appointments whose slot ends after this instant.
     pub ending_after: Option<Timestamp>,
+    /// Only booked ones (not cancelled). Filtered by the store, before the limit, so that a page
+    /// is only short at the end of the list.
+    pub only_booked: bool,
     /// Start after this (slot start, id), exclusive.
     pub after: Option<(Timestamp, AppointmentId)>,
     /// At most this many.

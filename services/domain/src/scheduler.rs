@@ -690,13 +690,11 @@ impl Scheduler {
         let query = AppointmentQuery {
             patient_id: *id,
             ending_after: upcoming_only.then(|| self.now()),
+            only_booked: upcoming_only,
             after: page_token.map(|token| (token.start, token.id)),
             limit: page_size,
         };
-        let mut appointments = self.store.appointments_of_patient(&query).await?;
-        if upcoming_only {
-            appointments.retain(Appointment::is_booked);
-        }
+        let appointments = self.store.appointments_of_patient(&query).await?;
         let next = (appointments.len() == page_size)
             .then(|| appointments.last())
             .flatten()

@@ -362,6 +362,63 @@ pub async fn cancelled_slot_can_be_booked_again(factory: &dyn StoreFactory) {
     assert_eq!(seqs, [1, 2, 3, 4]);
 }
 
+/// "Upcoming" lists a patient's booked appointments page by page; cancelled ones in between
+/// neither show nor cut the paging short.
+pub async fn upcoming_appointments_page_past_cancelled_ones(factory: &dyn StoreFactory) {
+    let fx = fresh!(factory, "upcoming_appointments_page_past_cancelled_ones");
+    let actor = patient("Pat Pager");
+    let Actor::Patient { id: patient_id, .. } = &actor else {
+        unreachable!()
+    };
+    let slots = fx.publish(fx.slots('a', 2, "09:00", 30, 6)).await;
+    let mut booked = Vec::new();
+    for slot in &slots {
+        booked.push(fx.book(&slot.key, *patient_id).await);
+    }
+    for cancelled in &booked[1..4] {
+        let outcome = fx
+            .store
+            .cancel(&CancelAppointment {
+                appointment_id: cancelled.id,
+                slot: cancelled.slot.clone(),
+                by: CancelledBy::Patient,
+                reason: None,
+                at: now(),
+            })
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, CancelOutcome::Cancelled(_)),
+            "{outcome:?}"
+        );
+    }
+    let list_all = |upcoming_only: bool| {
+        let (scheduler, actor) = (&fx.scheduler, &actor);
+        async move {
+            let mut ids = Vec::new();
+            let mut token = None;
+            loop {
+                let page = scheduler
+                    .my_appointments(actor, upcoming_only, 2, token)
+                    .await
+                    .unwrap();
+                ids.extend(page.appointments.iter().map(|a| a.id));
+                match page.next {
+                    Some(next) => token = Some(next),
+                    None => return ids,
+                }
+            }
+        }
+    };
+    let still_booked: Vec<AppointmentId> = [&booked[0], &booked[4], &booked[5]]
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(list_all(true).await, still_booked);
+    let everything: Vec<AppointmentId> = booked.iter().map(|a| a.id).collect();
+    assert_eq!(list_all(false).await, everything);
+}
+
 /// Only a free slot can be withdrawn; withdrawn slots cannot be booked and come back when
 /// published again.
 pub async fn only_free_slots_can_be_withdrawn(factory: &dyn StoreFactory) {

@@ -29,6 +29,7 @@ macro_rules! conformance_tests {
             concurrent_bookings_have_one_winner_per_slot,
             retries_with_the_same_key_return_the_same_appointment,
             cancelled_slot_can_be_booked_again,
+            upcoming_appointments_page_past_cancelled_ones,
             only_free_slots_can_be_withdrawn,
             event_cursor_resumes_without_gaps_or_repeats,
             event_waiters_wake_on_commit,

@@ -1127,6 +1127,7 @@ impl ScyllaStore {
                 if query
                     .ending_after
                     .is_some_and(|after| appointment.end <= after)
+                    || (query.only_booked && !appointment.is_booked())
                 {
                     continue;
                 }

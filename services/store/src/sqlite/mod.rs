@@ -359,6 +359,7 @@ impl SlotStore for SqliteStore {
                          WHERE patient_id = ?1
                            AND end_ms > ?2
                            AND (start_ms, appointment_id) > (?3, ?4)
+                           AND (NOT ?6 OR status = 'booked')
                          ORDER BY start_ms, appointment_id
                          LIMIT ?5"
                     ),
@@ -368,6 +369,7 @@ impl SlotStore for SqliteStore {
                         after_ms,
                         after_id,
                         i64::try_from(query.limit).unwrap_or(i64::MAX),
+                        query.only_booked,
                     ],
                     appointment_from_row,
                 )
