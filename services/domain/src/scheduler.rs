@@ -811,19 +811,22 @@ fn check_day_range(from_day: LocalDay, to_day: LocalDay) -> Result<(), Validatio
     Ok(())
 }
 
-/// A slot must lie within the clinic's opening hours of its weekday (wall-clock times). Public
-/// so clients can check a whole file of slots before sending any.
+/// A slot must lie within the clinic's opening hours of its local day. Public so clients can
+/// check a whole file of slots before sending any.
 pub fn check_within_opening_hours(clinic: &Clinic, slot: &NewSlot) -> Result<(), ValidationError> {
     let local_start = to_local(slot.key().start);
     let local_end = to_local(slot.end());
-    let weekday = local_start.weekday();
+    let day = slot.key().day();
+    let weekday = day.weekday();
     let Some(open) = clinic.opening_hours.on(weekday) else {
         return Err(ValidationError::new(
             "start",
             format!("the clinic is closed on {weekday:?}"),
         ));
     };
-    if local_start.time() < open.start().time() {
+    // Instants, not times of day: a slot ending at midnight has the time 00:00, which no
+    // closing time is before.
+    if slot.key().start < day.at(open.start()) {
         return Err(ValidationError::new(
             "start",
             format!(
@@ -832,7 +835,7 @@ pub fn check_within_opening_hours(clinic: &Clinic, slot: &NewSlot) -> Result<(),
             ),
         ));
     }
-    if local_end.time() > open.end().time() {
+    if slot.end() > day.at(open.end()) {
         return Err(ValidationError::new(
             "end",
             format!(
@@ -908,6 +911,14 @@ mod tests {
         let late = slot("2026-11-24T15:45:00Z", "2026-11-24T16:15:00Z");
         assert_eq!(
             check_within_opening_hours(&clinic(), &late)
+                .unwrap_err()
+                .field(),
+            "end"
+        );
+        // 23:00-24:00 local: ends at midnight, long after closing.
+        let night = slot("2026-11-24T22:00:00Z", "2026-11-24T23:00:00Z");
+        assert_eq!(
+            check_within_opening_hours(&clinic(), &night)
                 .unwrap_err()
                 .field(),
             "end"
