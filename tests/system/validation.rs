@@ -330,6 +330,17 @@ async fn every_rpc_names_the_malformed_field() {
         "WatchSlots",
         "clinic_id",
     );
+    assert_names(
+        appointments
+            .watch_slots(pb::WatchSlotsRequest {
+                clinic_id: "majorna-tandvard".into(),
+                from_day: day(3),
+                to_day: day(1),
+            })
+            .await,
+        "WatchSlots",
+        "to_day",
+    );
 
     // SlotEventService (internal: on the appointment service itself).
     let mut events = SlotEventServiceClient::connect(system.running().appointments.url())

@@ -439,17 +439,9 @@ impl AppointmentService for AppointmentsApi {
         let clinic_id = parse_clinic_id(&body.clinic_id, "clinic_id")?;
         let from_day = wire::parse_day(&body.from_day, "from_day").map_err(invalid)?;
         let to_day = wire::parse_day(&body.to_day, "to_day").map_err(invalid)?;
-        // Same bounds as a listing of those days; also checks that the clinic exists.
+        // Same bounds as a listing of those days, and the clinic must exist.
         self.scheduler
-            .list_slots(SlotListing {
-                clinic_id: clinic_id.clone(),
-                from_day,
-                to_day,
-                dentist_id: None,
-                only_free: true,
-                page_size: 1,
-                page_token: None,
-            })
+            .check_days_of_clinic(&clinic_id, from_day, to_day)
             .await
             .map_err(to_status)?;
         // Subscribe before answering, so nothing committed after this call returns is missed.

@@ -563,8 +563,8 @@ impl Scheduler {
 
     /// A page of a clinic's slots over a range of days.
     pub async fn list_slots(&self, listing: SlotListing) -> Result<SlotPage, SchedulingError> {
-        check_day_range(listing.from_day, listing.to_day)?;
-        self.clinic(&listing.clinic_id, "clinic_id").await?;
+        self.check_days_of_clinic(&listing.clinic_id, listing.from_day, listing.to_day)
+            .await?;
         if let Some(dentist) = &listing.dentist_id {
             self.dentist(&listing.clinic_id, dentist, "dentist_id")
                 .await?;
@@ -671,6 +671,19 @@ impl Scheduler {
         });
         found.truncate(limit);
         Ok(found)
+    }
+
+    /// Checks what a listing or a watch of a clinic's days needs: a day range within bounds, and
+    /// a clinic that exists (`clinic_id`).
+    pub async fn check_days_of_clinic(
+        &self,
+        clinic_id: &ClinicId,
+        from_day: LocalDay,
+        to_day: LocalDay,
+    ) -> Result<(), SchedulingError> {
+        check_day_range(from_day, to_day)?;
+        self.clinic(clinic_id, "clinic_id").await?;
+        Ok(())
     }
 
     /// A page of the calling patient's appointments.
