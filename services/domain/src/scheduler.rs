@@ -136,6 +136,11 @@ fn permission_denied(actor: &Actor, what: &str) -> SchedulingError {
     SchedulingError::PermissionDenied(format!("{} may not {what}", actor.describe()))
 }
 
+/// Why `actor` may not publish slots of `clinic_id` (only its staff and admins may).
+fn publish_denied(actor: &Actor, clinic_id: &ClinicId) -> SchedulingError {
+    permission_denied(actor, &format!("publish slots of clinic '{clinic_id}'"))
+}
+
 impl Scheduler {
     /// A scheduler over `store`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn ClockDebug>, policy: BookingPolicy) -> Self {
@@ -232,10 +237,7 @@ impl Scheduler {
         periods: &[(Timestamp, Timestamp)],
     ) -> Result<PublishReport, SchedulingError> {
         if !actor.manages(clinic_id) {
-            return Err(permission_denied(
-                actor,
-                &format!("publish slots of clinic '{clinic_id}'"),
-            ));
+            return Err(publish_denied(actor, clinic_id));
         }
         if periods.is_empty() || periods.len() > MAX_SLOTS_PER_REQUEST {
             return Err(ValidationError::new(
@@ -273,24 +275,12 @@ impl Scheduler {
     ) -> Result<PlanPreview, SchedulingError> {
         let slots = self.checked_plan_slots(actor, plan).await?;
         let mut preview = PlanPreview::default();
-        let mut by_day: Vec<(LocalDay, Vec<NewSlot>)> = Vec::new();
-        for slot in &slots {
-            let day = slot.key().day();
-            match by_day.last_mut() {
-                Some((last, group)) if *last == day => group.push(slot.clone()),
-                _ => by_day.push((day, vec![slot.clone()])),
-            }
-        }
-        for (day, planned) in by_day {
-            let partition = PartitionKey {
-                clinic_id: plan.clinic_id().clone(),
-                day,
-            };
+        for batch in PublishSlots::by_partition(slots.clone(), self.now()) {
             let stored = self
-                .partition_slots(&partition, Some(plan.dentist_id()), false)
+                .partition_slots(batch.partition(), Some(plan.dentist_id()), false)
                 .await?;
-            for slot in planned {
-                match reconcile_publish(std::slice::from_ref(&slot), &stored) {
+            for slot in batch.slots() {
+                match reconcile_publish(std::slice::from_ref(slot), &stored) {
                     Ok(steps) => {
                         if matches!(steps.first(), Some(PublishStep::Unchanged(_))) {
                             preview.unchanged += 1;
@@ -330,10 +320,7 @@ impl Scheduler {
     ) -> Result<Vec<NewSlot>, SchedulingError> {
         let clinic_id = plan.clinic_id();
         if !actor.manages(clinic_id) {
-            return Err(permission_denied(
-                actor,
-                &format!("publish slots of clinic '{clinic_id}'"),
-            ));
+            return Err(publish_denied(actor, clinic_id));
         }
         let clinic = self.clinic(clinic_id, "plan.clinic_id").await?;
         self.dentist(clinic_id, plan.dentist_id(), "plan.dentist_id")
@@ -347,7 +334,8 @@ impl Scheduler {
             )
             .into());
         }
-        let last_bookable = LocalDay::of(add_saturating(now, self.policy.horizon));
+        let horizon_end = add_saturating(now, self.policy.horizon);
+        let last_bookable = LocalDay::of(horizon_end);
         if plan.last_day() > last_bookable {
             return Err(ValidationError::new(
                 "plan.last_day",
@@ -381,7 +369,6 @@ impl Scheduler {
                 Some(_) => {}
             }
         }
-        let horizon_end = add_saturating(now, self.policy.horizon);
         Ok(plan
             .expand()
             .into_iter()
