@@ -94,24 +94,25 @@ wait_for_port() { # port seconds
 
 # Mosquitto from the shipped configuration: only the port and the paths replaced, as
 # tests/system/mqtt.rs does. Sets mosquitto_port; the gateway's secret is $secret.
+# Like run_one, it is called where `set -e` does not apply, so each step returns on failure.
 secret="stress-$(date +%s)-$RANDOM"
 start_mosquitto() { # workdir
   local dir=$1
-  mosquitto_port=$("$stress" free-port)
-  mkdir -p "$dir/mosquitto-data"
+  mosquitto_port=$("$stress" free-port) || return 1
+  mkdir -p "$dir/mosquitto-data" || return 1
   sed -e "s|^listener .*|listener $mosquitto_port 127.0.0.1|" \
       -e "s|^persistence_location .*|persistence_location $dir/mosquitto-data/|" \
       -e "s|^password_file .*|password_file $dir/passwd|" \
       -e "s|^acl_file .*|acl_file $PWD/scripts/mosquitto/acl|" \
-      scripts/mosquitto/mosquitto.conf > "$dir/mosquitto.conf"
+      scripts/mosquitto/mosquitto.conf > "$dir/mosquitto.conf" || return 1
   # An experiment, never the default: the shipped file saves after every change.
   if [[ -n ${STRESS_MOSQUITTO_AUTOSAVE:-} ]]; then
     sed -i -e "s|^autosave_on_changes .*|autosave_on_changes false|" \
-           -e "s|^autosave_interval .*|autosave_interval $STRESS_MOSQUITTO_AUTOSAVE|" "$dir/mosquitto.conf"
+           -e "s|^autosave_interval .*|autosave_interval $STRESS_MOSQUITTO_AUTOSAVE|" "$dir/mosquitto.conf" || return 1
   fi
   # As root Mosquitto would switch to the `mosquitto` user, who cannot write this directory.
   if [[ $(id -u) -eq 0 ]]; then echo "user root" >> "$dir/mosquitto.conf"; fi
-  scripts/mosquitto/make-password.sh "$dir/passwd" "$secret"
+  scripts/mosquitto/make-password.sh "$dir/passwd" "$secret" || return 1
   /usr/sbin/mosquitto -c "$dir/mosquitto.conf" > "$dir/mosquitto.log" 2>&1 &
   pids+=($!)
   wait_for_port "$mosquitto_port" 10
@@ -121,6 +122,9 @@ slots=$out/slots.csv
 log "generating slots.csv"
 "$stress" generate --clinics 100 --dentists 4 --days 5 --out "$slots"
 
+# run_one is called as `run_one ... || ...`, and bash ignores `set -e` inside a function called
+# that way: every step the run cannot go on without returns on failure itself, or a broker that
+# never started would still be measured and its results published.
 run_one() { # broker size contention
   local broker=$1 size=$2 contention=$3
   local name="$broker broker, $size users"
@@ -134,18 +138,18 @@ run_one() { # broker size contention
   fi
   log "$name"
   local dir
-  dir=$(mktemp -d /tmp/dentismile-stress.XXXXXX)
+  dir=$(mktemp -d /tmp/dentismile-stress.XXXXXX) || return 1
   workdirs+=("$dir")
   local gateway_port mqtt_port subscribe_url baseline_url
-  gateway_port=$("$stress" free-port)
+  gateway_port=$("$stress" free-port) || return 1
   local mqtt_flags=()
   if [[ $broker == mosquitto ]]; then
-    start_mosquitto "$dir"
+    start_mosquitto "$dir" || return 1
     mqtt_flags=(--mqtt "mqtt://gateway:$secret@127.0.0.1:$mosquitto_port")
     subscribe_url="mqtt://127.0.0.1:$mosquitto_port"
     baseline_url="mqtt://gateway:$secret@127.0.0.1:$mosquitto_port"
   else
-    mqtt_port=$("$stress" free-port)
+    mqtt_port=$("$stress" free-port) || return 1
     mqtt_flags=(--mqtt-addr "127.0.0.1:$mqtt_port")
     subscribe_url="mqtt://127.0.0.1:$mqtt_port"
     baseline_url=$subscribe_url
@@ -153,9 +157,9 @@ run_one() { # broker size contention
   "$bin/dentismile" up --data-dir "$dir/data" --gateway-addr "127.0.0.1:$gateway_port" \
     "${mqtt_flags[@]}" > "$dir/server.log" 2>&1 &
   pids+=($!)
-  wait_for_line "$dir/server.log" '^gateway: ' 180
+  wait_for_line "$dir/server.log" '^gateway: ' 180 || return 1
   local gateway="http://127.0.0.1:$gateway_port"
-  "$stress" load --gateway "$gateway" --mqtt "$subscribe_url" --slots "$slots" --wait 180
+  "$stress" load --gateway "$gateway" --mqtt "$subscribe_url" --slots "$slots" --wait 180 || return 1
 
   # 1,000 patients start over 10 s (100 a second); 10,000 over 60 s (about 170 a second).
   local ramp duration
@@ -175,13 +179,22 @@ run_one() { # broker size contention
   cat "$out/$tag.md" >&2
 }
 
+# A failed run is reported and the plan goes on; what it started is stopped first, so it does
+# not load the machine during the next run.
 failed=0
+run_or_note_failure() { # broker size contention
+  if ! run_one "$@"; then
+    echo "the run ($*) stopped early; see the messages above" >&2
+    failed=1
+    cleanup
+  fi
+}
 for broker in $brokers; do
   for size in $sizes; do
-    run_one "$broker" "$size" 1 || failed=1
+    run_or_note_failure "$broker" "$size" 1
   done
   if [[ -n ${STRESS_CONTENTION:-} ]]; then
-    run_one "$broker" 1000 8 || failed=1
+    run_or_note_failure "$broker" 1000 8
   fi
 done
 
