@@ -1,5 +1,5 @@
 //! The public API: every RPC of `AuthService`, `ClinicService` and `AppointmentService`,
-//! authenticated, checked against its [`Policy`], and forwarded to a replica of the service
+//! checked against its [`Policy`] (authenticated unless public), and forwarded to a replica of the service
 //! that owns it. The internal feeds (`WatchRevokedSessions`, `SlotEventService`) are not served
 //! here. `OperationsService` is answered by the gateway itself.
 
@@ -136,8 +136,13 @@ impl Gateway {
         policy: Policy,
         request: Request<T>,
     ) -> Result<Admitted<T>, Status> {
-        let claims = self.authenticate(&request)?;
-        policy.admit(method, claims.as_ref())?;
+        // A public call is answered the same for everyone (no public handler reads the caller),
+        // so its token is not checked: a client whose access token expired must still be able
+        // to sign out with its refresh token, or list slots, without being refused first.
+        if policy != Policy::Public {
+            let claims = self.authenticate(&request)?;
+            policy.admit(method, claims.as_ref())?;
+        }
         let client = request
             .remote_addr()
             .and_then(|a| MetadataValue::try_from(a.ip().to_string()).ok());
@@ -433,5 +438,83 @@ async fn check_health(name: &str, backend: &Backend) -> pb::ComponentHealth {
         address: backend.addresses.join(","),
         serving,
         detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dentismile_auth::TokenSigner;
+    use dentismile_domain::{accounts::Role, ids::UserId, jiff::SignedDuration, text::DisplayName};
+    use tonic::{Code, transport::Endpoint};
+
+    use super::*;
+
+    fn backend() -> Backend {
+        Backend {
+            channel: Endpoint::from_static("http://127.0.0.1:9").connect_lazy(),
+            addresses: vec![],
+        }
+    }
+
+    fn token(signer: &TokenSigner, session_id: SessionId, expires_at: Timestamp) -> String {
+        signer.sign(&AccessClaims {
+            user_id: UserId::random(),
+            session_id,
+            role: Role::Patient,
+            clinic_id: None,
+            dentist_id: None,
+            name: DisplayName::parse("Pia Patient").unwrap(),
+            issued_at: expires_at - SignedDuration::from_mins(15),
+            expires_at,
+        })
+    }
+
+    fn with_token(token: &str) -> Request<pb::LogoutRequest> {
+        let mut request = Request::new(pb::LogoutRequest::default());
+        request.metadata_mut().insert(
+            wire::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        request
+    }
+
+    #[tokio::test]
+    async fn public_calls_are_admitted_with_an_expired_or_ended_token() {
+        let signer = TokenSigner::generate().unwrap();
+        let revoked = Arc::new(RevocationList::new());
+        let gateway = Gateway::new(
+            "http://gateway".into(),
+            signer.verifier(),
+            revoked.clone(),
+            backend(),
+            backend(),
+            vec![],
+        );
+        let expired = token(
+            &signer,
+            SessionId::random(),
+            Timestamp::now() - SignedDuration::from_hours(1),
+        );
+        let ended_session = SessionId::random();
+        let ended = token(
+            &signer,
+            ended_session,
+            Timestamp::now() + SignedDuration::from_mins(10),
+        );
+        revoked.revoke(ended_session, Timestamp::now());
+
+        for stale in [&expired, &ended, &"not.a.token".to_string()] {
+            assert!(
+                gateway
+                    .admit_once("logout", Policy::Public, with_token(stale))
+                    .is_ok(),
+                "a public call with the token {stale} was refused"
+            );
+            let refused = gateway
+                .admit_once("who_am_i", Policy::SignedIn, with_token(stale))
+                .err()
+                .expect("a call for signed-in callers refuses a stale token");
+            assert_eq!(refused.code(), Code::Unauthenticated);
+        }
     }
 }

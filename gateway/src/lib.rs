@@ -1,8 +1,8 @@
 //! DentiSmile's gateway: the one public gRPC endpoint of the system.
 //!
-//! - [`forward`]: every public RPC, authenticated (Ed25519 signature, expiry, revoked
-//!   sessions), checked against its role [`policy`], and forwarded with the request id, the
-//!   client's address and deadline to a replica of the owning service.
+//! - [`forward`]: every public RPC, checked against its role [`policy`] (authenticated by
+//!   Ed25519 signature, expiry and revoked sessions unless open to anyone), and forwarded with
+//!   the request id, the client's address and deadline to a replica of the owning service.
 //! - [`backends`]: channels balanced over each service's replicas (power of two choices).
 //! - [`metrics`]: what the forwarders count, for `OperationsService.GetSystemStatus`.
 //! - [`revocations`]: the sessions whose tokens must be refused, kept from logouts seen here and
