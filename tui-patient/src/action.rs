@@ -92,8 +92,8 @@ pub enum Action {
     ClinicsLoaded(Result<Vec<pb::Clinic>, ClientError>),
     /// Answer to [`Command::LoadSlots`].
     SlotsLoaded {
-        /// What was listed.
-        watch: Watch,
+        /// The request it answers.
+        request: u64,
         /// Every slot of it.
         result: Result<Vec<pb::Slot>, ClientError>,
     },
@@ -159,7 +159,12 @@ pub enum Command {
     /// List every clinic.
     LoadClinics,
     /// List a clinic's slots over days.
-    LoadSlots(Watch),
+    LoadSlots {
+        /// Request id, echoed in the answer.
+        request: u64,
+        /// The clinic and days.
+        watch: Watch,
+    },
     /// Follow live events of a clinic's days; `None` stops.
     Watch(Option<Watch>),
     /// The earliest free slots across clinics.

@@ -323,8 +323,10 @@ pub struct Week {
     pub dentist: Option<String>,
     /// Every slot of the clinic in (and around) the window, by (start, dentist).
     pub slots: BTreeMap<(Timestamp, String), Slot>,
-    /// A listing is under way.
-    pub loading: bool,
+    /// The request id of the listing under way: only its answer is taken (a live feed's
+    /// resync asks again while the first listing is out, and that older answer may predate
+    /// events applied since).
+    pub listing: Option<u64>,
     /// Live events that arrived while a listing was under way: applied again on top of it,
     /// since the listing may have been read before them.
     pub pending: Vec<LiveEvent>,
@@ -347,13 +349,18 @@ impl Week {
             first_day: today,
             dentist: None,
             slots: BTreeMap::new(),
-            loading: false,
+            listing: None,
             pending: Vec::new(),
             cursor_day: 0,
             cursor_minute: 0,
             scroll: 0,
             place_cursor: false,
         }
+    }
+
+    /// A listing is under way.
+    pub fn loading(&self) -> bool {
+        self.listing.is_some()
     }
 
     /// The seven days shown.
@@ -678,6 +685,9 @@ pub struct App {
     pub session_checked_at: Timestamp,
     /// Where .ics files are written.
     pub export_dir: PathBuf,
+    /// The id of the next request, to tell stale answers from current ones (kept across
+    /// sessions, so an answer to the last one matches nothing now).
+    pub next_request: u64,
 }
 
 impl App {
@@ -703,12 +713,20 @@ impl App {
             status: None,
             session_checked_at: now,
             export_dir,
+            next_request: 1,
         }
     }
 
     /// Today in Gothenburg.
     pub fn today(&self) -> LocalDay {
         LocalDay::of(self.now)
+    }
+
+    /// A fresh request id.
+    pub fn request_id(&mut self) -> u64 {
+        let id = self.next_request;
+        self.next_request += 1;
+        id
     }
 
     /// Whether printable keys type into a text field right now.

@@ -257,11 +257,11 @@ pub fn week(width: u16, height: u16) -> App {
     let mut app = signed_in(width, height);
     app.clinic_cursor.selected = 2;
     update(&mut app, Action::Activate);
-    let watch = app.week.watch().unwrap();
+    let request = app.week.listing.unwrap();
     update(
         &mut app,
         Action::SlotsLoaded {
-            watch,
+            request,
             result: Ok(haga_week()),
         },
     );

@@ -134,7 +134,7 @@ async fn perform(client: &Client, command: Command) -> Option<Action> {
         Command::SignOut => Action::SignedOut(client.logout().await),
         Command::CheckSession => Action::SessionChecked(client.refresh_if_needed().await),
         Command::LoadClinics => Action::ClinicsLoaded(client.clinics().await),
-        Command::LoadSlots(watch) => {
+        Command::LoadSlots { request, watch } => {
             let result = client
                 .slots(
                     &watch.clinic_id,
@@ -144,7 +144,7 @@ async fn perform(client: &Client, command: Command) -> Option<Action> {
                     false,
                 )
                 .await;
-            Action::SlotsLoaded { watch, result }
+            Action::SlotsLoaded { request, result }
         }
         Command::LoadEarliest => Action::EarliestLoaded(client.earliest_free(EARLIEST, &[]).await),
         Command::Book { slot, note } => {

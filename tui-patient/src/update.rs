@@ -119,7 +119,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             _ => Vec::new(),
         },
         Action::ClinicsLoaded(result) => clinics_loaded(app, result),
-        Action::SlotsLoaded { watch, result } => slots_loaded(app, watch, result),
+        Action::SlotsLoaded { request, result } => slots_loaded(app, request, result),
         Action::EarliestLoaded(result) => earliest_loaded(app, result),
         Action::Booked { slot, result } => booked(app, slot, result),
         Action::AlternativesLoaded { taken, result } => alternatives_loaded(app, taken, result),
@@ -426,11 +426,12 @@ fn list_week(app: &mut App) -> Vec<Command> {
     let Some(watch) = app.week.watch() else {
         return Vec::new();
     };
-    app.week.loading = true;
+    let request = app.request_id();
+    app.week.listing = Some(request);
     app.week.pending.clear();
     vec![
         Command::Watch(Some(watch.clone())),
-        Command::LoadSlots(watch),
+        Command::LoadSlots { request, watch },
     ]
 }
 
@@ -926,14 +927,15 @@ fn clinics_loaded(app: &mut App, result: Result<Vec<pb::Clinic>, ClientError>) -
 
 fn slots_loaded(
     app: &mut App,
-    watch: dentismile_client::Watch,
+    request: u64,
     result: Result<Vec<pb::Slot>, ClientError>,
 ) -> Vec<Command> {
-    // An answer for a window or clinic no longer shown.
-    if app.week.watch().as_ref() != Some(&watch) {
+    // Only the latest listing counts: an earlier one was of a window or clinic no longer
+    // shown, or was overtaken by a resync and may have been read before events applied since.
+    if app.week.listing != Some(request) {
         return Vec::new();
     }
-    app.week.loading = false;
+    app.week.listing = None;
     match result {
         Ok(slots) => {
             app.week.slots = slots
@@ -1141,7 +1143,7 @@ fn live(app: &mut App, update: LiveUpdate) -> Vec<Command> {
         }
         LiveUpdate::Resync => list_week(app),
         LiveUpdate::Event(event) => {
-            if app.week.apply(&event) && app.week.loading {
+            if app.week.apply(&event) && app.week.loading() {
                 app.week.pending.push(event.clone());
             }
             if !event.leaves_free() {

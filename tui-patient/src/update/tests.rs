@@ -440,11 +440,14 @@ fn activate_on_a_clinic_opens_its_week_and_follows_it_live() {
         commands,
         vec![
             Command::Watch(Some(watch.clone())),
-            Command::LoadSlots(watch)
+            Command::LoadSlots {
+                request: app.week.listing.unwrap(),
+                watch
+            }
         ]
     );
     assert_eq!(app.pane, Pane::Week);
-    assert!(app.week.loading);
+    assert!(app.week.loading());
     update(&mut app, Action::Back);
     assert!(
         update(&mut app, Action::Activate).is_empty(),
@@ -456,7 +459,7 @@ fn activate_on_a_clinic_opens_its_week_and_follows_it_live() {
 #[test]
 fn slots_loaded_fill_the_week_and_put_the_cursor_on_the_first_free_slot() {
     let app = fixtures::week(80, 24);
-    assert!(!app.week.loading);
+    assert!(!app.week.loading());
     let slot = cursor_slot(&app);
     // 10:12 now: the first free slot today is after it.
     assert!(slot.start > now());
@@ -468,19 +471,21 @@ fn slots_loaded_fill_the_week_and_put_the_cursor_on_the_first_free_slot() {
 fn slots_loaded_for_another_window_are_ignored() {
     let mut app = fixtures::week(80, 24);
     let before = app.week.slots.len();
-    let stale = Watch {
-        clinic_id: "haga-tandlakare".into(),
-        from_day: "2026-11-01".into(),
-        to_day: "2026-11-07".into(),
-    };
+    update(&mut app, Action::Refresh);
+    let this_week = app.week.listing.unwrap();
+    update(&mut app, Action::NextWeek);
     update(
         &mut app,
         Action::SlotsLoaded {
-            watch: stale,
+            request: this_week,
             result: Ok(Vec::new()),
         },
     );
     assert_eq!(app.week.slots.len(), before);
+    assert!(
+        app.week.loading(),
+        "the next week's listing is still awaited"
+    );
 }
 
 #[test]
@@ -488,7 +493,7 @@ fn slots_loaded_replays_events_that_arrived_during_the_listing() {
     let mut app = fixtures::week(80, 24);
     let slot = cursor_slot(&app);
     update(&mut app, Action::Refresh);
-    assert!(app.week.loading);
+    assert!(app.week.loading());
     update(
         &mut app,
         Action::Live(LiveUpdate::Event(event(
@@ -499,11 +504,11 @@ fn slots_loaded_replays_events_that_arrived_during_the_listing() {
         ))),
     );
     // The listing was read before the booking and still shows the slot free.
-    let watch = app.week.watch().unwrap();
+    let request = app.week.listing.unwrap();
     update(
         &mut app,
         Action::SlotsLoaded {
-            watch,
+            request,
             result: Ok(fixtures::haga_week()),
         },
     );
@@ -511,18 +516,62 @@ fn slots_loaded_replays_events_that_arrived_during_the_listing() {
 }
 
 #[test]
-fn slots_loaded_with_an_error_says_so() {
+fn a_listing_overtaken_by_a_resync_is_ignored_and_events_since_survive_the_new_one() {
     let mut app = fixtures::week(80, 24);
+    let slot = cursor_slot(&app);
+    // Opening (or shifting) a week lists it; the live feed's subscription then asks again.
     update(&mut app, Action::Refresh);
-    let watch = app.week.watch().unwrap();
+    let first = app.week.listing.unwrap();
+    update(&mut app, Action::Live(LiveUpdate::Resync));
+    let second = app.week.listing.unwrap();
+    assert_ne!(first, second);
+    update(
+        &mut app,
+        Action::Live(LiveUpdate::Event(event(
+            &slot,
+            pb::SlotEventKind::Booked,
+            "e1",
+            9,
+        ))),
+    );
+    // Both listings were read before the booking and show the slot free.
     update(
         &mut app,
         Action::SlotsLoaded {
-            watch,
+            request: first,
+            result: Ok(fixtures::haga_week()),
+        },
+    );
+    assert_eq!(
+        app.week.slots[&slot.key()].state,
+        SlotState::Booked,
+        "the older answer changes nothing"
+    );
+    assert!(app.week.loading());
+    update(
+        &mut app,
+        Action::SlotsLoaded {
+            request: second,
+            result: Ok(fixtures::haga_week()),
+        },
+    );
+    assert_eq!(app.week.slots[&slot.key()].state, SlotState::Booked);
+    assert!(!app.week.loading());
+}
+
+#[test]
+fn slots_loaded_with_an_error_says_so() {
+    let mut app = fixtures::week(80, 24);
+    update(&mut app, Action::Refresh);
+    let request = app.week.listing.unwrap();
+    update(
+        &mut app,
+        Action::SlotsLoaded {
+            request,
             result: Err(error(Code::Unavailable, "store unreachable")),
         },
     );
-    assert!(!app.week.loading);
+    assert!(!app.week.loading());
     assert_eq!(
         status(&app),
         (
@@ -564,7 +613,7 @@ fn left_and_right_move_by_day_and_slide_the_window_at_the_edges() {
     assert_eq!(app.week.first_day.to_string(), "2026-11-25");
     assert_eq!(app.week.cursor_day, 6);
     assert!(
-        matches!(&commands[..], [Command::Watch(Some(w)), Command::LoadSlots(_)] if w.to_day == "2026-12-01")
+        matches!(&commands[..], [Command::Watch(Some(w)), Command::LoadSlots { .. }] if w.to_day == "2026-12-01")
     );
     update(&mut app, Action::Left);
     assert_eq!(app.week.cursor_day, 5);
@@ -951,10 +1000,13 @@ fn live_connection_changes_show_in_the_status_line_and_resync_lists_again() {
         update(&mut app, Action::Live(LiveUpdate::Resync)),
         vec![
             Command::Watch(Some(watch.clone())),
-            Command::LoadSlots(watch)
+            Command::LoadSlots {
+                request: app.week.listing.unwrap(),
+                watch
+            }
         ]
     );
-    assert!(app.week.loading);
+    assert!(app.week.loading());
 }
 
 // --- My appointments ---
@@ -1153,7 +1205,10 @@ fn refresh_lists_the_focused_pane_again() {
         update(&mut app, Action::Refresh),
         vec![
             Command::Watch(Some(watch.clone())),
-            Command::LoadSlots(watch)
+            Command::LoadSlots {
+                request: app.week.listing.unwrap(),
+                watch
+            }
         ]
     );
     update(&mut app, Action::ShowPane(Pane::Clinics));
@@ -1306,12 +1361,13 @@ fn times_stay_in_gothenburg_time_across_daylight_saving() {
     app.now = at("2026-10-22T06:00:00Z");
     app.week = Week::new(LocalDay::parse("2026-10-22").unwrap());
     app.week.clinic_id = Some("haga-tandlakare".into());
-    let watch = app.week.watch().unwrap();
+    let request = app.request_id();
+    app.week.listing = Some(request);
     app.pane = Pane::Week;
     update(
         &mut app,
         Action::SlotsLoaded {
-            watch,
+            request,
             result: Ok(vec![
                 // 09:00 in summer time (UTC+2) and in winter time (UTC+1) share one row.
                 fixtures::wire_slot(

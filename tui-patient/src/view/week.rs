@@ -40,7 +40,7 @@ pub(super) fn render(app: &App, body: Rect, buf: &mut Buffer) {
         local_time::day(week.first_day),
         local_time::day(week.last_day())
     );
-    if week.loading {
+    if week.loading() {
         title.push_str("· listing… ");
     }
     let rows = week.rows();
@@ -85,7 +85,7 @@ pub(super) fn render(app: &App, body: Rect, buf: &mut Buffer) {
     }
 
     if rows.is_empty() {
-        let text = if week.loading {
+        let text = if week.loading() {
             "Listing slots…"
         } else {
             "No slots published these days. ] shows the next week."

@@ -94,7 +94,7 @@ async fn booked_elsewhere_disappears(
         Duration::from_secs(20),
         |app| {
             app.pane == Pane::Week
-                && !app.week.loading
+                && !app.week.loading()
                 && !app.week.slots.is_empty()
                 && app.live.as_ref().is_some_and(expected)
         },
