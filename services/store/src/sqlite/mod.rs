@@ -80,6 +80,14 @@ fn classify(error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// The highest outbox position, 0 while the outbox is empty. A rusqlite error, so the writer
+/// can log its cause; readers classify it with `.db()`.
+pub(crate) fn outbox_head(connection: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    connection
+        .prepare_cached("SELECT coalesce(max(position), 0) FROM outbox")?
+        .query_row([], |row| row.get(0))
+}
+
 pub(crate) fn internal(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Internal(Arc::new(error))
 }
@@ -390,17 +398,7 @@ impl EventLog for SqliteStore {
         let cursor = cursor.clone();
         self.readers
             .read(move |connection| {
-                let head: i64 = connection
-                    .query_row("SELECT coalesce(max(position), 0) FROM outbox", [], |row| {
-                        row.get(0)
-                    })
-                    .db()?;
-                if after > head {
-                    // A cursor past the end was issued by a store that has since lost events
-                    // or was replaced: resuming from it would silently skip what comes next.
-                    return Err(StoreError::InvalidCursor(cursor.as_str().to_string()));
-                }
-                query_all(
+                let events = query_all(
                     connection,
                     &format!(
                         "SELECT {EVENT_COLUMNS} FROM outbox WHERE position > ?1
@@ -408,7 +406,15 @@ impl EventLog for SqliteStore {
                     ),
                     params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
                     |row| event_from_row(row, &store_id),
-                )
+                )?;
+                // Any event after the cursor proves it is not past the end, so only an empty
+                // page (the usual answer to a caller tailing the log) needs the head.
+                if events.is_empty() && after > outbox_head(connection).db()? {
+                    // A cursor past the end was issued by a store that has since lost events
+                    // or was replaced: resuming from it would silently skip what comes next.
+                    return Err(StoreError::InvalidCursor(cursor.as_str().to_string()));
+                }
+                Ok(events)
             })
             .await
     }
@@ -428,11 +434,7 @@ impl EventLog for SqliteStore {
         let store_id = Arc::clone(&self.store_id);
         self.readers
             .read(move |connection| {
-                let head: i64 = connection
-                    .query_row("SELECT coalesce(max(position), 0) FROM outbox", [], |row| {
-                        row.get(0)
-                    })
-                    .db()?;
+                let head = outbox_head(connection).db()?;
                 Ok(if head == 0 {
                     EventCursor::beginning()
                 } else {
@@ -502,5 +504,73 @@ impl AccountStore for SqliteStore {
         self.readers
             .read(move |connection| accounts::revoked_sessions_since(connection, since, limit))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dentismile_domain::ids::EventId;
+
+    use super::*;
+
+    fn fresh_store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::migrate_and_open(dir.path().join("store.db")).unwrap();
+        (dir, store)
+    }
+
+    /// Appends events to the outbox as committed writes would.
+    async fn append_events(store: &SqliteStore, count: i64) {
+        store
+            .writer
+            .write(move |connection| {
+                for seq in 1..=count {
+                    connection
+                        .execute(
+                            "INSERT INTO outbox (event_id, clinic_id, day, seq, kind, dentist_id,
+                                 slot_start_ms, slot_end_ms, occurred_ms)
+                             VALUES (?1, 'clinic', '2030-01-01', ?2, 'published', 'dentist',
+                                 0, 900000, 0)",
+                            params![EventId::random().to_string(), seq],
+                        )
+                        .db()?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    fn cursor_at(store: &SqliteStore, position: i64) -> EventCursor {
+        EventCursor::from_store(encode_cursor(&store.store_id, position))
+    }
+
+    #[tokio::test]
+    async fn cursors_up_to_the_head_read_and_past_it_are_refused() {
+        let (_dir, store) = fresh_store();
+        assert!(matches!(
+            store.events_after(&cursor_at(&store, 1), 10).await,
+            Err(StoreError::InvalidCursor(_))
+        ));
+        append_events(&store, 3).await;
+        let all = store.events_after(&cursor_at(&store, 0), 10).await.unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[2].cursor, cursor_at(&store, 3));
+        assert_eq!(
+            store.events_after(&cursor_at(&store, 1), 10).await.unwrap(),
+            all[1..]
+        );
+        assert!(
+            store
+                .events_after(&cursor_at(&store, 3), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            store.events_after(&cursor_at(&store, 4), 10).await,
+            Err(StoreError::InvalidCursor(_))
+        ));
+        assert_eq!(store.latest_cursor().await.unwrap(), cursor_at(&store, 3));
     }
 }

@@ -193,9 +193,7 @@ fn run_in_savepoint(connection: &Connection, job: Job) -> Completion {
 }
 
 fn publish_outbox_head(connection: &Connection, outbox_head: &watch::Sender<i64>) {
-    match connection.query_row("SELECT coalesce(max(position), 0) FROM outbox", [], |row| {
-        row.get::<_, i64>(0)
-    }) {
+    match super::outbox_head(connection) {
         Ok(head) => {
             outbox_head.send_if_modified(|current| {
                 let advanced = head > *current;
