@@ -6,47 +6,45 @@ use dentismile_domain::{
         Account, CreateAccountOutcome, Email, NewSession, PasswordHash, RefreshRotation,
         RefreshTokenHash, RevokedSession, Role, RotateOutcome, SessionId,
     },
-    error::ValidationError,
     ids::{ClinicId, DentistId, UserId},
     jiff::Timestamp,
     ports::StoreError,
     text::DisplayName,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 
 use super::{
     DbResult,
-    rows::{from_ms, query_all, query_first, to_ms},
+    rows::{corrupt, from_ms, get, parsed, query_all, query_first, to_ms},
 };
 
 const ACCOUNT_COLUMNS: &str =
     "user_id, email, password_hash, display_name, role, clinic_id, dentist_id, created_ms";
 
-fn corrupt<T>(what: &str) -> impl FnOnce(T) -> StoreError + '_ {
-    move |_| StoreError::Corrupt(format!("stored {what} is invalid"))
-}
-
-fn parsed<T>(what: &str, result: Result<T, ValidationError>) -> Result<T, StoreError> {
-    result.map_err(corrupt(what))
-}
-
 fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
-    let get_text = |index: usize| -> Result<String, StoreError> { row.get(index).db() };
-    let get_optional = |index: usize| -> Result<Option<String>, StoreError> { row.get(index).db() };
-    let role = get_text(4)?;
+    let id: String = get(row, 0)?;
+    let email: String = get(row, 1)?;
+    let display_name: String = get(row, 3)?;
+    let role: String = get(row, 4)?;
+    let clinic: Option<String> = get(row, 5)?;
+    let dentist: Option<String> = get(row, 6)?;
     Ok(Account {
-        id: parsed("user id", UserId::parse(&get_text(0)?))?,
-        email: parsed("email", Email::parse(&get_text(1)?))?,
-        password_hash: PasswordHash::from_phc(get_text(2)?),
-        display_name: parsed("display name", DisplayName::parse(&get_text(3)?))?,
-        role: Role::parse(&role).ok_or_else(|| corrupt::<()>("role")(()))?,
-        clinic_id: get_optional(5)?
-            .map(|id| parsed("clinic id", ClinicId::parse(&id)))
+        id: parsed("user id", &id, UserId::parse(&id))?,
+        email: parsed("email", &email, Email::parse(&email))?,
+        password_hash: PasswordHash::from_phc(get(row, 2)?),
+        display_name: parsed(
+            "display name",
+            &display_name,
+            DisplayName::parse(&display_name),
+        )?,
+        role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+        clinic_id: clinic
+            .map(|id| parsed("clinic id", &id, ClinicId::parse(&id)))
             .transpose()?,
-        dentist_id: get_optional(6)?
-            .map(|id| parsed("dentist id", DentistId::parse(&id)))
+        dentist_id: dentist
+            .map(|id| parsed("dentist id", &id, DentistId::parse(&id)))
             .transpose()?,
-        created_at: from_ms(row.get(7).db()?)?,
+        created_at: from_ms(get(row, 7)?)?,
     })
 }
 
@@ -147,34 +145,24 @@ fn token_row(
     connection: &Connection,
     token: &RefreshTokenHash,
 ) -> Result<Option<TokenRow>, StoreError> {
-    let row = connection
-        .prepare_cached(
-            "SELECT t.session_id, s.user_id, t.expires_ms, t.spent_ms IS NOT NULL, s.revoked_ms IS NOT NULL
-             FROM refresh_tokens t JOIN sessions s ON s.session_id = t.session_id
-             WHERE t.token_hash = ?1",
-        )
-        .db()?
-        .query_row([token.as_str()], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, bool>(3)?,
-                row.get::<_, bool>(4)?,
-            ))
-        })
-        .optional()
-        .db()?;
-    row.map(|(session, user, expires_ms, spent, session_revoked)| {
-        Ok(TokenRow {
-            session_id: parsed("session id", SessionId::parse(&session))?,
-            user_id: parsed("user id", UserId::parse(&user))?,
-            expires_ms,
-            spent,
-            session_revoked,
-        })
-    })
-    .transpose()
+    query_first(
+        connection,
+        "SELECT t.session_id, s.user_id, t.expires_ms, t.spent_ms IS NOT NULL, s.revoked_ms IS NOT NULL
+         FROM refresh_tokens t JOIN sessions s ON s.session_id = t.session_id
+         WHERE t.token_hash = ?1",
+        [token.as_str()],
+        |row| {
+            let session: String = get(row, 0)?;
+            let user: String = get(row, 1)?;
+            Ok(TokenRow {
+                session_id: parsed("session id", &session, SessionId::parse(&session))?,
+                user_id: parsed("user id", &user, UserId::parse(&user))?,
+                expires_ms: get(row, 2)?,
+                spent: get(row, 3)?,
+                session_revoked: get(row, 4)?,
+            })
+        },
+    )
 }
 
 pub(crate) fn rotate_refresh_token(
@@ -253,10 +241,10 @@ pub(crate) fn revoked_sessions_since(
          ORDER BY revoked_ms, session_id LIMIT ?2",
         params![to_ms(since), i64::try_from(limit).unwrap_or(i64::MAX)],
         |row| {
-            let session: String = row.get(0).db()?;
+            let session: String = get(row, 0)?;
             Ok(RevokedSession {
-                session_id: parsed("session id", SessionId::parse(&session))?,
-                revoked_at: from_ms(row.get(1).db()?)?,
+                session_id: parsed("session id", &session, SessionId::parse(&session))?,
+                revoked_at: from_ms(get(row, 1)?)?,
             })
         },
     )

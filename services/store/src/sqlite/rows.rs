@@ -54,15 +54,24 @@ pub(crate) fn from_ms(ms: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(ms).map_err(|_| corrupt("timestamp", &ms.to_string()))
 }
 
-fn corrupt(what: &str, value: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("stored {what} {value:?} is invalid"))
 }
 
-fn parsed<T>(what: &str, value: &str, result: Result<T, ValidationError>) -> Result<T, StoreError> {
+pub(crate) fn parsed<T>(
+    what: &str,
+    value: &str,
+    result: Result<T, ValidationError>,
+) -> Result<T, StoreError> {
     result.map_err(|_| corrupt(what, value))
 }
 
-fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, index: usize) -> Result<T, StoreError> {
+/// A column's value; a column of the wrong type is corrupt data, like a value that fails its
+/// parser.
+pub(crate) fn get<T: rusqlite::types::FromSql>(
+    row: &Row<'_>,
+    index: usize,
+) -> Result<T, StoreError> {
     row.get(index)
         .map_err(|e| StoreError::Corrupt(format!("column {index}: {e}")))
 }
