@@ -9,15 +9,20 @@
 
 use std::{
     collections::HashMap,
+    ops::ControlFlow,
     sync::{Arc, RwLock},
     time::Duration,
 };
 
 use dentismile_auth::tokens::ACCESS_TOKEN_LIFETIME;
 use dentismile_domain::{accounts::SessionId, jiff::Timestamp, time::add_saturating};
-use dentismile_proto::v1::{WatchRevokedSessionsRequest, auth_service_client::AuthServiceClient};
+use dentismile_proto::v1::{
+    RevokedSession, WatchRevokedSessionsRequest, auth_service_client::AuthServiceClient,
+};
 use dentismile_runtime::{CancellationToken, wire};
-use tonic::transport::Channel;
+use tokio::time::{Interval, MissedTickBehavior};
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Status, transport::Channel};
 
 /// Revoked sessions with the instant after which they no longer matter.
 #[derive(Debug, Default)]
@@ -70,6 +75,9 @@ impl RevocationList {
     }
 }
 
+/// How often sessions whose tokens have all expired are forgotten while the feed is open.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
 /// Keeps `list` in step with the auth service until `shutdown`: reconnects with backoff after
 /// any failure, resuming from the newest revocation seen.
 pub fn follow_auth_service(
@@ -80,6 +88,8 @@ pub fn follow_auth_service(
     tokio::spawn(async move {
         let mut since: Option<Timestamp> = None;
         let mut backoff = Duration::from_millis(100);
+        let mut prune = tokio::time::interval(PRUNE_EVERY);
+        prune.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let mut client = auth.clone();
             let request = WatchRevokedSessionsRequest {
@@ -92,27 +102,12 @@ pub fn follow_auth_service(
             match outcome {
                 Ok(response) => {
                     backoff = Duration::from_millis(100);
-                    let mut stream = response.into_inner();
-                    loop {
-                        let message = tokio::select! {
-                            _ = shutdown.cancelled() => return,
-                            message = stream.message() => message,
-                        };
-                        match message {
-                            Ok(Some(revoked)) => {
-                                let session = SessionId::parse(&revoked.session_id);
-                                let at = wire::instant(revoked.revoked_at.as_ref());
-                                if let (Ok(session), Ok(at)) = (session, at) {
-                                    list.revoke(session, at);
-                                    since = Some(since.map_or(at, |s| s.max(at)));
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(status) => {
-                                tracing::warn!(%status, "revocation feed interrupted; reconnecting");
-                                break;
-                            }
-                        }
+                    let feed = response.into_inner();
+                    if apply_feed(&list, feed, &mut since, &mut prune, &shutdown)
+                        .await
+                        .is_break()
+                    {
+                        return;
                     }
                 }
                 Err(status) => {
@@ -127,6 +122,43 @@ pub fn follow_auth_service(
             backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     });
+}
+
+/// Applies one open revocation feed to `list`, moving `since` to the newest revocation, until
+/// the feed ends or fails (`Continue`: reconnect) or `shutdown` (`Break`). A healthy feed never
+/// ends, so expired entries are dropped at every tick of `prune` meanwhile.
+async fn apply_feed(
+    list: &RevocationList,
+    mut feed: impl Stream<Item = Result<RevokedSession, Status>> + Unpin,
+    since: &mut Option<Timestamp>,
+    prune: &mut Interval,
+    shutdown: &CancellationToken,
+) -> ControlFlow<()> {
+    loop {
+        let message = tokio::select! {
+            _ = shutdown.cancelled() => return ControlFlow::Break(()),
+            _ = prune.tick() => {
+                list.prune(Timestamp::now());
+                continue;
+            }
+            message = feed.next() => message,
+        };
+        match message {
+            Some(Ok(revoked)) => {
+                let session = SessionId::parse(&revoked.session_id);
+                let at = wire::instant(revoked.revoked_at.as_ref());
+                if let (Ok(session), Ok(at)) = (session, at) {
+                    list.revoke(session, at);
+                    *since = Some(since.map_or(at, |s| s.max(at)));
+                }
+            }
+            None => return ControlFlow::Continue(()),
+            Some(Err(status)) => {
+                tracing::warn!(%status, "revocation feed interrupted; reconnecting");
+                return ControlFlow::Continue(());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -147,5 +179,35 @@ mod tests {
         assert!(list.is_revoked(&session));
         list.prune(at + SignedDuration::from_mins(16));
         assert!(list.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_open_feed_keeps_forgetting_expired_sessions() {
+        let list = Arc::new(RevocationList::new());
+        let long_ago = Timestamp::now() - SignedDuration::from_mins(20);
+        let first = SessionId::random();
+        list.revoke(first, long_ago);
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn({
+            let list = list.clone();
+            let shutdown = shutdown.clone();
+            async move {
+                // A healthy feed with nothing new to say: it never ends.
+                let feed = tokio_stream::pending();
+                let mut prune = tokio::time::interval(Duration::from_millis(1));
+                apply_feed(&list, feed, &mut None, &mut prune, &shutdown).await
+            }
+        });
+        while list.is_revoked(&first) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // And again at later ticks, not only at the first.
+        let second = SessionId::random();
+        list.revoke(second, long_ago);
+        while list.is_revoked(&second) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        shutdown.cancel();
+        assert!(task.await.unwrap().is_break());
     }
 }
