@@ -22,7 +22,7 @@ use dentismile_domain::{
 };
 use tokio::task::JoinSet;
 
-use crate::{helpers::day, mqtt::free_port};
+use crate::helpers::{day, free_port};
 
 /// Child processes, killed when the test ends however it ends.
 struct Processes(Vec<(String, Child)>);

@@ -5,10 +5,7 @@ use std::time::Duration;
 
 use dentismile_client::{Broker, Client, Connection, LiveFeed, LiveUpdate, Watch, pb};
 
-use crate::{
-    helpers::{Mqtt, Options, TestSystem, free_slots, later_than, spawn_system},
-    mqtt::free_port,
-};
+use crate::helpers::{Mqtt, Options, TestSystem, free_port, free_slots, later_than, spawn_system};
 
 /// Waits for the first update matching `wanted`, failing after 15 s.
 async fn expect(

@@ -5,7 +5,6 @@
 use std::{
     collections::HashSet,
     io::Write,
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
@@ -22,19 +21,12 @@ use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, QoS};
 use tokio::task::JoinSet;
 
 use crate::helpers::{
-    Mqtt, Options, TestSystem, authed, book_request, day, free_slots, later_than, spawn_system,
+    Mqtt, Options, TestSystem, authed, book_request, eventually, free_port, free_slots, later_than,
+    spawn_system,
 };
 
 const BRIDGE_SECRET: &str = "bridge-test-secret";
 const ALL_SLOT_EVENTS: &str = "dentismile/v1/clinics/+/slots/+";
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn is_root() -> bool {
     Command::new("id")
@@ -279,34 +271,6 @@ fn distinct_events(subscriber: &Subscriber) -> usize {
         .map(|e| e.event_id.clone())
         .collect::<HashSet<_>>()
         .len()
-}
-
-/// Waits until the async `condition` holds, failing with `what` after `limit`.
-pub async fn eventually_async<F, Fut>(what: &str, limit: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    while !condition().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits until `condition` holds, failing with `what` after `limit`.
-pub async fn eventually(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn slot_identity(slot: &pb::Slot) -> (String, String, String) {
@@ -772,5 +736,4 @@ async fn the_embedded_broker_of_up_carries_events_and_gateway_status() {
         },
     )
     .await;
-    let _ = day(0);
 }

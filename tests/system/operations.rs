@@ -6,9 +6,9 @@ use dentismile::demo::STAFF_PASSWORD;
 use dentismile_proto::v1::{self as pb, operations_service_client::OperationsServiceClient};
 use tonic::Code;
 
-use crate::{
-    helpers::{Mqtt, Options, authed, book_request, free_slots, later_than, spawn_system},
-    mqtt::{eventually_async, free_port},
+use crate::helpers::{
+    Mqtt, Options, authed, book_request, eventually_async, free_port, free_slots, later_than,
+    spawn_system,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

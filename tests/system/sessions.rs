@@ -14,7 +14,7 @@ use dentismile_domain::{
 use dentismile_proto::v1::{self as pb};
 use tonic::Code;
 
-use crate::helpers::{Options, TestSystem, authed, spawn_system};
+use crate::helpers::{Options, TestSystem, authed, eventually_async, spawn_system};
 
 async fn who_am_i(system: &TestSystem, token: &str) -> Result<pb::Account, tonic::Status> {
     system
@@ -141,16 +141,18 @@ async fn refresh_tokens_rotate_and_a_replay_ends_the_session() {
     assert_eq!(refused.code(), Code::Unauthenticated);
     // The gateway learns of the revocation from the auth service's feed; it is eventually
     // consistent, so wait for it, bounded.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        match who_am_i(&system, &second.access_token).await {
-            Err(status) if status.code() == Code::Unauthenticated => break,
-            Ok(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
+    eventually_async(
+        "the gateway to refuse the replayed session's access token",
+        Duration::from_secs(10),
+        || async {
+            match who_am_i(&system, &second.access_token).await {
+                Err(status) if status.code() == Code::Unauthenticated => true,
+                Ok(_) => false,
+                Err(other) => panic!("the replayed session's access token: {other:?}"),
             }
-            other => panic!("the replayed session's access token still works: {other:?}"),
-        }
-    }
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ use crate::helpers::{authed, day};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_walkthrough_against_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
-    let mqtt = format!("127.0.0.1:{}", crate::mqtt::free_port());
+    let mqtt = format!("127.0.0.1:{}", crate::helpers::free_port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_dentismile"))
         .args([
             "up",
