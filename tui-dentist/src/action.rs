@@ -135,6 +135,13 @@ pub enum Action {
     SlotWithdrawn(pb::Slot),
     /// An appointment was cancelled.
     AppointmentCancelled(pb::Appointment),
+    /// Cancelling an appointment failed.
+    CancelFailed {
+        /// The appointment.
+        appointment_id: String,
+        /// Why.
+        error: ClientError,
+    },
     /// A day was made unavailable.
     DayCleared(DayReport),
     /// An import file was checked.
@@ -182,6 +189,8 @@ pub struct DayReport {
     pub withdrawn: usize,
     /// What could not be done, one sentence each.
     pub problems: Vec<String>,
+    /// The appointments whose cancellation failed.
+    pub not_cancelled: Vec<String>,
 }
 
 /// I/O for the [`crate::runtime::Driver`].

@@ -155,6 +155,18 @@ pub struct Notification {
     pub reason: Option<String>,
 }
 
+/// An appointment this terminal cancels, remembered until its slot's live event arrives or
+/// the cancellation fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnCancellation {
+    /// The appointment, to forget it when its cancellation fails.
+    pub appointment_id: String,
+    /// The slot's dentist.
+    pub dentist_id: String,
+    /// The slot's start.
+    pub start: Timestamp,
+}
+
 /// One operations sample, for the sparklines.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Sample {
@@ -352,9 +364,9 @@ pub struct App {
     pub operations: OperationsState,
     /// Newest first.
     pub notifications: VecDeque<Notification>,
-    /// Slots this terminal just changed (dentist, start): their live events are ours, not a
-    /// patient's, and make no notification.
-    pub own_changes: Vec<(String, Timestamp)>,
+    /// Appointments this terminal is cancelling: the live events of their slots are ours, not
+    /// a patient's, and make no notification.
+    pub own_cancellations: Vec<OwnCancellation>,
     /// The open dialog.
     pub dialog: Option<Dialog>,
     /// The help overlay is open.
@@ -392,7 +404,7 @@ impl App {
             plan: PlanForm::default(),
             operations: OperationsState::default(),
             notifications: VecDeque::new(),
-            own_changes: Vec::new(),
+            own_cancellations: Vec::new(),
             dialog: None,
             help: false,
             status: None,

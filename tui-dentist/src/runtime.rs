@@ -198,7 +198,10 @@ async fn execute(client: &Client, command: Command) -> Action {
             reason,
         } => match client.cancel(&appointment_id, &reason).await {
             Ok(appointment) => Action::AppointmentCancelled(appointment),
-            Err(error) => failed("Cancelling the appointment", error),
+            Err(error) => Action::CancelFailed {
+                appointment_id,
+                error,
+            },
         },
         Command::ClearDay {
             clinic_id,
@@ -292,9 +295,12 @@ async fn clear_day(
     for id in appointment_ids {
         match client.cancel(id, reason).await {
             Ok(_) => report.cancelled += 1,
-            Err(error) => report
-                .problems
-                .push(format!("cancelling appointment {id} failed: {error}")),
+            Err(error) => {
+                report
+                    .problems
+                    .push(format!("cancelling appointment {id} failed: {error}"));
+                report.not_cancelled.push(id.clone());
+            }
         }
     }
     let entries = match client

@@ -16,8 +16,8 @@ use tonic::Code;
 use crate::{
     action::{Action, Command, DayReport},
     app::{
-        App, Dialog, HISTORY_KEPT, NOTIFICATIONS_KEPT, Notification, NotificationKind, Sample,
-        Screen, SignInField, SignInForm, Tab, ViewMode,
+        App, Dialog, HISTORY_KEPT, NOTIFICATIONS_KEPT, Notification, NotificationKind,
+        OwnCancellation, Sample, Screen, SignInField, SignInForm, Tab, ViewMode,
     },
     import::{ImportScope, export_rows},
     layout::{Target, hit},
@@ -32,8 +32,8 @@ pub const STATUS_EVERY: SignedDuration = SignedDuration::from_secs(2);
 pub const STATUS_RETRY: SignedDuration = SignedDuration::from_secs(10);
 /// How many days the live feed watches (the gateway's stream takes at most 31).
 const WATCH_DAYS: i32 = 30;
-/// Own changes remembered, so their live events make no notification.
-const OWN_CHANGES_KEPT: usize = 500;
+/// Own cancellations remembered, so their live events make no notification.
+const OWN_CANCELLATIONS_KEPT: usize = 500;
 
 /// Applies `action` and says what I/O it needs.
 pub fn update(app: &mut App, action: Action) -> Vec<Command> {
@@ -74,6 +74,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
         Action::SlotWithdrawn(slot) => {
             app.inform(format!("Withdrew {}", slot_words(&slot)));
             reload(app)
+        }
+        Action::CancelFailed {
+            appointment_id,
+            error,
+        } => {
+            // No live event will come for it: a patient's later cancellation must still notify.
+            forget_own(app, &appointment_id);
+            failed(app, "Cancelling the appointment", &error)
         }
         Action::AppointmentCancelled(appointment) => {
             let patient = app
@@ -737,11 +745,26 @@ fn open_clear_day(app: &mut App, day: LocalDay) {
     });
 }
 
-fn remember_own(app: &mut App, dentist_id: &str, start: Timestamp) {
-    app.own_changes.push((dentist_id.to_string(), start));
-    if app.own_changes.len() > OWN_CHANGES_KEPT {
-        app.own_changes.remove(0);
+/// Remembers that this terminal cancels the booking `entry` holds. Only cancellations: a
+/// withdrawal's event makes no notification anyway, and an entry left for it would hide a
+/// patient's booking of that slot once it is published again.
+fn remember_own(app: &mut App, entry: &Entry) {
+    let EntryState::Booked { appointment_id, .. } = &entry.state else {
+        return;
+    };
+    app.own_cancellations.push(OwnCancellation {
+        appointment_id: appointment_id.clone(),
+        dentist_id: entry.dentist_id.clone(),
+        start: entry.start,
+    });
+    if app.own_cancellations.len() > OWN_CANCELLATIONS_KEPT {
+        app.own_cancellations.remove(0);
     }
+}
+
+fn forget_own(app: &mut App, appointment_id: &str) {
+    app.own_cancellations
+        .retain(|own| own.appointment_id != appointment_id);
 }
 
 fn dialog_input(app: &mut App, action: Action) -> Vec<Command> {
@@ -808,7 +831,7 @@ fn submit_dialog(app: &mut App, dialog: Dialog) -> Vec<Command> {
                 });
                 return Vec::new();
             }
-            remember_own(app, &entry.dentist_id, entry.start);
+            remember_own(app, &entry);
             app.inform(format!(
                 "Cancelling the appointment {}",
                 moment(entry.start)
@@ -819,7 +842,6 @@ fn submit_dialog(app: &mut App, dialog: Dialog) -> Vec<Command> {
             }]
         }
         Dialog::Withdraw { entry } => {
-            remember_own(app, &entry.dentist_id, entry.start);
             app.inform(format!("Withdrawing {}", moment(entry.start)));
             vec![Command::Withdraw(entry.slot_ref())]
         }
@@ -880,7 +902,7 @@ fn submit_dialog(app: &mut App, dialog: Dialog) -> Vec<Command> {
                 return Vec::new();
             };
             for entry in &bookings {
-                remember_own(app, &entry.dentist_id, entry.start);
+                remember_own(app, entry);
             }
             app.inform(format!("Making {} unavailable", day_label(day)));
             vec![Command::ClearDay {
@@ -1167,6 +1189,9 @@ fn plan_published(
 }
 
 fn day_cleared(app: &mut App, report: DayReport) -> Vec<Command> {
+    for appointment_id in &report.not_cancelled {
+        forget_own(app, appointment_id);
+    }
     let day = report.day.map(day_label).unwrap_or_default();
     let done = format!(
         "{day}: {} {} cancelled, {} {} withdrawn",
@@ -1247,10 +1272,9 @@ fn live(app: &mut App, update: LiveUpdate) -> Vec<Command> {
                 SlotEventKind::Released => Some(NotificationKind::Cancelled),
                 _ => None,
             };
-            let own = app
-                .own_changes
-                .iter()
-                .position(|(d, s)| *d == event.dentist_id && *s == event.slot_start);
+            let own = app.own_cancellations.iter().position(|own| {
+                own.dentist_id == event.dentist_id && own.start == event.slot_start
+            });
             if let (Some(kind), None) = (kind, own) {
                 // A cancellation's patient is still on the schedule read before it.
                 let (patient, reason) = app
@@ -1281,7 +1305,7 @@ fn live(app: &mut App, update: LiveUpdate) -> Vec<Command> {
                 app.notifications.truncate(NOTIFICATIONS_KEPT);
             }
             if let (Some(index), Some(_)) = (own, kind) {
-                app.own_changes.remove(index);
+                app.own_cancellations.remove(index);
             }
             let shown = app.wanted_schedule().is_some_and(|key| {
                 key.dentist_id == event.dentist_id

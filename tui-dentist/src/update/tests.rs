@@ -448,6 +448,97 @@ fn free_slots_are_withdrawn_and_withdrawn_ones_published_again() {
 }
 
 #[test]
+fn a_slot_withdrawn_here_published_again_and_booked_by_a_patient_is_notified() {
+    let mut app = fixtures::app();
+    app.notifications.clear();
+    app.schedule.selected = 5;
+    let free = monday_entry(&app, 5);
+    run(&mut app, [Action::Withdraw, Action::Submit]);
+    update(
+        &mut app,
+        event(pb::SlotEventKind::Withdrawn, "dr-lindqvist", free.start),
+    );
+    update(
+        &mut app,
+        event(pb::SlotEventKind::Published, "dr-lindqvist", free.start),
+    );
+    update(
+        &mut app,
+        event(pb::SlotEventKind::Booked, "dr-lindqvist", free.start),
+    );
+    assert_eq!(app.notifications.len(), 1, "a patient's booking");
+    assert_eq!(app.notifications[0].kind, NotificationKind::Booked);
+    assert_eq!(app.notifications[0].start, free.start);
+}
+
+#[test]
+fn a_cancellation_that_failed_here_leaves_the_patients_own_cancellation_notified() {
+    let mut app = fixtures::app();
+    app.notifications.clear();
+    let erik = monday_entry(&app, 4);
+    let appointment_id = "0199a0b0-0000-7000-8000-000000000001".to_string();
+    run(
+        &mut app,
+        [Action::Submit]
+            .into_iter()
+            .chain(typed("the dentist is ill"))
+            .chain([Action::Submit]),
+    );
+    update(
+        &mut app,
+        Action::CancelFailed {
+            appointment_id: appointment_id.clone(),
+            error: ClientError {
+                code: Code::FailedPrecondition,
+                message: "appointment: it starts within 24 hours".into(),
+            },
+        },
+    );
+    assert_eq!(
+        status(&app),
+        (
+            Level::Error,
+            "Cancelling the appointment: appointment: it starts within 24 hours"
+        )
+    );
+    update(
+        &mut app,
+        event(pb::SlotEventKind::Released, "dr-lindqvist", erik.start),
+    );
+    assert_eq!(app.notifications.len(), 1, "the patient cancelled it");
+    assert_eq!(app.notifications[0].kind, NotificationKind::Cancelled);
+
+    // Likewise for a booking that making the day unavailable could not cancel.
+    app.notifications.clear();
+    let fatima = monday_entry(&app, 10);
+    run(
+        &mut app,
+        [Action::ClearDay]
+            .into_iter()
+            .chain(typed("course day"))
+            .chain([Action::Submit]),
+    );
+    update(
+        &mut app,
+        Action::DayCleared(DayReport {
+            day: Some(fixtures::monday()),
+            cancelled: 1,
+            withdrawn: 9,
+            problems: vec![
+                "cancelling appointment 0199a0b0-0000-7000-8000-000000000002 failed: unavailable"
+                    .into(),
+            ],
+            not_cancelled: vec!["0199a0b0-0000-7000-8000-000000000002".into()],
+        }),
+    );
+    update(
+        &mut app,
+        event(pb::SlotEventKind::Released, "dr-lindqvist", fatima.start),
+    );
+    assert_eq!(app.notifications.len(), 1, "the patient cancelled it");
+}
+
+#[test]
 fn a_new_slot_is_checked_with_the_domain_rules_before_it_is_sent() {
     let mut app = fixtures::app();
     app.schedule.day = fixtures::monday().plus_days(2);
@@ -563,6 +654,7 @@ fn a_day_is_made_unavailable_after_a_summary_of_the_patients_affected() {
             cancelled: 2,
             withdrawn: 12,
             problems: vec![],
+            not_cancelled: vec![],
         }),
     );
     assert_eq!(
@@ -580,6 +672,7 @@ fn a_day_is_made_unavailable_after_a_summary_of_the_patients_affected() {
             cancelled: 1,
             withdrawn: 3,
             problems: vec!["Lars Nilsson booked 15:00 meanwhile; that appointment stands".into()],
+            not_cancelled: vec![],
         }),
     );
     assert_eq!(status(&app).0, Level::Error);
