@@ -417,6 +417,18 @@ impl App {
         }
     }
 
+    /// This app signed out: the session's state is gone, the terminal's (size, colours, the
+    /// gateway's address, the clock) stays, and request ids keep counting, so that an answer
+    /// to the ended session's calls matches no request of the next one.
+    pub fn signed_out(&self) -> Self {
+        Self {
+            size: self.size,
+            gateway: self.gateway.clone(),
+            next_request: self.next_request,
+            ..Self::new(self.now, self.colors)
+        }
+    }
+
     /// Today in Gothenburg.
     pub fn today(&self) -> LocalDay {
         LocalDay::of(self.now)

@@ -194,10 +194,7 @@ fn handle_input(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::ShowTab(tab) => show_tab(app, tab),
         Action::SignOut => {
-            let colors = app.colors;
-            let (now, size) = (app.now, app.size);
-            *app = App::new(now, colors);
-            app.size = size;
+            *app = app.signed_out();
             app.inform("Signed out");
             vec![Command::SignOut]
         }
@@ -246,14 +243,12 @@ fn tick(app: &mut App, now: Timestamp) -> Vec<Command> {
 
 fn failed(app: &mut App, what: &str, error: &dentismile_client::ClientError) -> Vec<Command> {
     if error.is_unauthenticated() && app.screen == Screen::Main {
-        let (now, size, colors) = (app.now, app.size, app.colors);
         let email = app
             .account
             .as_ref()
             .map(|a| a.email.clone())
             .unwrap_or_default();
-        *app = App::new(now, colors);
-        app.size = size;
+        *app = app.signed_out();
         app.sign_in.email = email;
         app.sign_in.field = SignInField::Password;
         app.fail(format!(

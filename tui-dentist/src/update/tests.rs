@@ -1073,6 +1073,49 @@ fn an_ended_session_goes_back_to_sign_in_and_other_errors_stay_on_the_status_lin
 }
 
 #[test]
+fn a_new_session_keeps_the_terminal_and_ignores_answers_to_the_old_one() {
+    for end in ["signed out", "session lost"] {
+        let mut app = fixtures::app();
+        app.gateway = "http://127.0.0.1:50051".into();
+        app.size = (120, 40);
+        let old = load_commands(&update(&mut app, Action::NextWeek))[0].0;
+        if end == "signed out" {
+            update(&mut app, Action::SignOut);
+        } else {
+            update(
+                &mut app,
+                Action::Failed {
+                    what: "Withdrawing the slot".into(),
+                    error: ClientError::signed_out(),
+                },
+            );
+        }
+        assert_eq!(app.screen, Screen::SignIn, "{end}");
+        assert_eq!(app.gateway, "http://127.0.0.1:50051", "{end}");
+        assert_eq!((app.size, app.colors), ((120, 40), true), "{end}");
+
+        let commands = update(
+            &mut app,
+            Action::SignedIn {
+                account: fixtures::dentist_account(),
+                clinics: vec![fixtures::majorna()],
+            },
+        );
+        let new = load_commands(&commands)[0].0;
+        assert_ne!(new, old, "{end}: request ids keep counting");
+        update(
+            &mut app,
+            Action::ScheduleLoaded {
+                request: old,
+                entries: fixtures::wire_entries(),
+            },
+        );
+        assert!(app.schedule.entries.is_empty(), "{end}: the old answer");
+        assert!(app.schedule.pending.is_some(), "{end}");
+    }
+}
+
+#[test]
 fn clicks_select_tabs_and_slots_and_help_swallows_keys() {
     let mut app = fixtures::app();
     let area = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
