@@ -79,6 +79,13 @@ impl CancelledBy {
             Self::Clinic => "clinic",
         }
     }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Patient, Self::Clinic]
+            .into_iter()
+            .find(|by| by.name() == name)
+    }
 }
 
 /// How an appointment was cancelled.
@@ -148,6 +155,15 @@ mod tests {
             .check_start(now, now + policy.horizon + SignedDuration::from_mins(1))
             .unwrap_err();
         assert!(error.message().contains("horizon of 180 days"), "{error}");
+    }
+
+    #[test]
+    fn cancelled_by_names_round_trip() {
+        for by in [CancelledBy::Patient, CancelledBy::Clinic] {
+            assert_eq!(CancelledBy::parse(by.name()), Some(by));
+        }
+        assert_eq!(CancelledBy::parse("dentist"), None);
+        assert_eq!(CancelledBy::parse("Patient"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //!   concurrent writes in groups (one fsync per group), a pool of reader threads, versioned
 //!   migrations, and an outbox whose positions are resumable event cursors.
 //! - [`scylla`]: the distributed backend on ScyllaDB, partitioned by clinic and day.
+//! - `decode`: stored text and column combinations back into domain values, for both backends.
 //! - `conformance` (feature `conformance`): the behaviour every backend must show, written once
 //!   against the ports and run by each backend's integration tests.
 //!
@@ -11,6 +12,7 @@
 //! gRPC. Schema changes are applied by [`sqlite::migrate`] from `dentismile migrate`, never on a
 //! request path.
 
+mod decode;
 pub mod scylla;
 pub mod sqlite;
 

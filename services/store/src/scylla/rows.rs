@@ -6,15 +6,14 @@ use std::collections::BTreeMap;
 
 use dentismile_domain::{
     accounts::{Account, Email, PasswordHash, Role},
-    booking::{Appointment, AppointmentStatus, Cancellation, CancelledBy},
+    booking::Appointment,
     clinic::{Clinic, Dentist, GeoPoint, OpeningHours},
-    error::ValidationError,
     event::{SlotEvent, SlotEventKind},
     ids::{AppointmentId, ClinicId, DentistId, EventId, UserId},
     jiff::{Timestamp, civil::Weekday},
     ports::StoreError,
     slot::{PartitionKey, Slot, SlotKey, SlotState},
-    text::{Address, DisplayName, Reason},
+    text::{Address, DisplayName},
     time::LocalTimeRange,
 };
 use scylla::{
@@ -24,6 +23,7 @@ use scylla::{
 use uuid::Uuid;
 
 use super::values::{from_cql_date, from_cql_timestamp};
+use crate::decode::{appointment_status, corrupt, optional_reason, parsed, slot_state};
 
 /// The three kinds of rows in a clinic-day partition (the `row_kind` clustering column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +43,6 @@ impl RowKind {
     }
 }
 
-pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("stored {what} {value:?} is invalid"))
-}
-
-fn parsed<T>(what: &str, value: &str, result: Result<T, ValidationError>) -> Result<T, StoreError> {
-    result.map_err(|_| corrupt(what, value))
-}
-
 fn required<T>(what: &str, value: Option<T>) -> Result<T, StoreError> {
     value.ok_or_else(|| StoreError::Corrupt(format!("stored {what} is missing")))
 }
@@ -65,12 +57,6 @@ pub(crate) fn clinic_id(value: &str) -> Result<ClinicId, StoreError> {
 
 pub(crate) fn dentist_id(value: &str) -> Result<DentistId, StoreError> {
     parsed("dentist id", value, DentistId::parse(value))
-}
-
-fn optional_reason(value: Option<String>) -> Result<Option<Reason>, StoreError> {
-    value
-        .map(|text| parsed("reason", &text, Reason::parse(&text)))
-        .transpose()
 }
 
 /// A slot row, with its partition's version (the static `event_seq`).
@@ -127,20 +113,15 @@ impl SlotColumns {
         let Some(state_name) = self.state else {
             return Ok(None);
         };
-        let state = match (
-            state_name.as_str(),
-            self.holder_appointment_id,
-            self.holder_patient_id,
-            &self.booking_key,
-        ) {
-            ("free", None, None, None) => SlotState::Free,
-            ("withdrawn", None, None, None) => SlotState::Withdrawn,
-            ("booked", Some(appointment), Some(patient), Some(_)) => SlotState::Booked {
-                appointment_id: AppointmentId::from(appointment),
-                patient_id: UserId::from(patient),
-            },
-            (other, ..) => return Err(corrupt("slot state", other)),
-        };
+        let state = slot_state(
+            &state_name,
+            self.holder_appointment_id.map(AppointmentId::from),
+            self.holder_patient_id.map(UserId::from),
+        )?;
+        // The booking's idempotency key is part of its hold, like the holder ids.
+        if matches!(state, SlotState::Booked { .. }) != self.booking_key.is_some() {
+            return Err(corrupt("slot state", &state_name));
+        }
         Ok(Some(StoredSlot {
             slot: Slot {
                 end: instant("slot end", self.slot_end)?,
@@ -186,23 +167,12 @@ pub(crate) struct AppointmentRow {
 impl AppointmentRow {
     pub(crate) fn into_appointment(self, clinic: &ClinicId) -> Result<Appointment, StoreError> {
         let status = required("appointment status", self.status)?;
-        let status = match (
-            status.as_str(),
-            self.cancelled_at,
+        let status = appointment_status(
+            &status,
+            self.cancelled_at.map(from_cql_timestamp).transpose()?,
             self.cancelled_by.as_deref(),
-        ) {
-            ("booked", None, None) => AppointmentStatus::Booked,
-            ("cancelled", Some(at), Some(by)) => AppointmentStatus::Cancelled(Cancellation {
-                at: from_cql_timestamp(at)?,
-                by: match by {
-                    "patient" => CancelledBy::Patient,
-                    "clinic" => CancelledBy::Clinic,
-                    other => return Err(corrupt("cancelled_by", other)),
-                },
-                reason: optional_reason(self.cancellation_reason)?,
-            }),
-            (other, ..) => return Err(corrupt("appointment status", other)),
-        };
+            self.cancellation_reason,
+        )?;
         let name = required("patient name", self.patient_name)?;
         Ok(Appointment {
             id: AppointmentId::from(self.appointment_id),
@@ -529,6 +499,8 @@ pub(crate) struct EmailRow {
 
 #[cfg(test)]
 mod tests {
+    use dentismile_domain::booking::{AppointmentStatus, CancelledBy};
+
     use super::*;
     use crate::scylla::values::to_cql_timestamp;
 
@@ -579,11 +551,21 @@ mod tests {
         );
         assert_eq!(booked.booking_key.as_deref(), Some("key-12345"));
 
-        // Booked without its holder, free with a holder, an unknown state, a bad dentist id.
+        // Booked without its holder or its key, free with a holder or a key, an unknown state,
+        // a bad dentist id.
         for broken in [
             slot_row("booked"),
             SlotRow {
+                holder_appointment_id: Some(appointment),
                 holder_patient_id: Some(patient),
+                ..slot_row("booked")
+            },
+            SlotRow {
+                holder_patient_id: Some(patient),
+                ..slot_row("free")
+            },
+            SlotRow {
+                booking_key: Some("key-12345".into()),
                 ..slot_row("free")
             },
             slot_row("reserved"),

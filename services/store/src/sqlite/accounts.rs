@@ -15,8 +15,9 @@ use rusqlite::{Connection, Row, params};
 
 use super::{
     DbResult,
-    rows::{corrupt, from_ms, get, parsed, query_all, query_first, to_ms},
+    rows::{from_ms, get, query_all, query_first, to_ms},
 };
+use crate::decode::{corrupt, parsed};
 
 const ACCOUNT_COLUMNS: &str =
     "user_id, email, password_hash, display_name, role, clinic_id, dentist_id, created_ms";

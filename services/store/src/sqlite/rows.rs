@@ -2,20 +2,20 @@
 //! requests; a value that fails them is reported as corrupt, never passed on.
 
 use dentismile_domain::{
-    booking::{Appointment, AppointmentStatus, Cancellation, CancelledBy},
+    booking::Appointment,
     clinic::{Clinic, Dentist, GeoPoint, OpeningHours},
-    error::ValidationError,
     event::{EventCursor, SlotEvent, SlotEventKind, StoredEvent},
     ids::{AppointmentId, ClinicId, DentistId, EventId, UserId},
     jiff::{Timestamp, civil::Weekday},
     ports::StoreError,
-    slot::{Slot, SlotKey, SlotState},
-    text::{Address, DisplayName, Reason},
+    slot::{Slot, SlotKey},
+    text::{Address, DisplayName},
     time::LocalTimeRange,
 };
 use rusqlite::{Connection, Params, Row};
 
 use super::{DbResult, cursor::encode_cursor};
+use crate::decode::{appointment_status, corrupt, optional_reason, parsed, slot_state};
 
 /// Runs a cached query and maps every row.
 pub(crate) fn query_all<T>(
@@ -54,18 +54,6 @@ pub(crate) fn from_ms(ms: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(ms).map_err(|_| corrupt("timestamp", &ms.to_string()))
 }
 
-pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("stored {what} {value:?} is invalid"))
-}
-
-pub(crate) fn parsed<T>(
-    what: &str,
-    value: &str,
-    result: Result<T, ValidationError>,
-) -> Result<T, StoreError> {
-    result.map_err(|_| corrupt(what, value))
-}
-
 /// A column's value; a column of the wrong type is corrupt data, like a value that fails its
 /// parser.
 pub(crate) fn get<T: rusqlite::types::FromSql>(
@@ -86,19 +74,15 @@ pub(crate) fn slot_from_row(row: &Row<'_>) -> Result<Slot, StoreError> {
     let state: String = get(row, 4)?;
     let appointment: Option<String> = get(row, 5)?;
     let patient: Option<String> = get(row, 6)?;
-    let state = match (state.as_str(), appointment, patient) {
-        ("free", None, None) => SlotState::Free,
-        ("withdrawn", None, None) => SlotState::Withdrawn,
-        ("booked", Some(appointment), Some(patient)) => SlotState::Booked {
-            appointment_id: parsed(
-                "appointment id",
-                &appointment,
-                AppointmentId::parse(&appointment),
-            )?,
-            patient_id: parsed("patient id", &patient, UserId::parse(&patient))?,
-        },
-        (other, _, _) => return Err(corrupt("slot state", other)),
-    };
+    let state = slot_state(
+        &state,
+        appointment
+            .map(|id| parsed("appointment id", &id, AppointmentId::parse(&id)))
+            .transpose()?,
+        patient
+            .map(|id| parsed("patient id", &id, UserId::parse(&id)))
+            .transpose()?,
+    )?;
     Ok(Slot {
         key: SlotKey {
             clinic_id: parsed("clinic id", &clinic, ClinicId::parse(&clinic))?,
@@ -126,19 +110,12 @@ pub(crate) fn appointment_from_row(row: &Row<'_>) -> Result<Appointment, StoreEr
     let cancelled_ms: Option<i64> = get(row, 10)?;
     let cancelled_by: Option<String> = get(row, 11)?;
     let cancellation_reason: Option<String> = get(row, 12)?;
-    let status = match (status.as_str(), cancelled_ms, cancelled_by.as_deref()) {
-        ("booked", None, None) => AppointmentStatus::Booked,
-        ("cancelled", Some(at), Some(by)) => AppointmentStatus::Cancelled(Cancellation {
-            at: from_ms(at)?,
-            by: match by {
-                "patient" => CancelledBy::Patient,
-                "clinic" => CancelledBy::Clinic,
-                other => return Err(corrupt("cancelled_by", other)),
-            },
-            reason: optional_reason(cancellation_reason)?,
-        }),
-        (other, _, _) => return Err(corrupt("appointment status", other)),
-    };
+    let status = appointment_status(
+        &status,
+        cancelled_ms.map(from_ms).transpose()?,
+        cancelled_by.as_deref(),
+        cancellation_reason,
+    )?;
     Ok(Appointment {
         id: parsed("appointment id", &id, AppointmentId::parse(&id))?,
         slot: SlotKey {
@@ -157,12 +134,6 @@ pub(crate) fn appointment_from_row(row: &Row<'_>) -> Result<Appointment, StoreEr
         booked_at: from_ms(get(row, 8)?)?,
         status,
     })
-}
-
-fn optional_reason(value: Option<String>) -> Result<Option<Reason>, StoreError> {
-    value
-        .map(|text| parsed("reason", &text, Reason::parse(&text)))
-        .transpose()
 }
 
 /// Columns of [`clinic_from_row`], in order.
