@@ -5,9 +5,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Stdio},
     sync::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
@@ -22,75 +20,22 @@ use dentismile_domain::{
 };
 use tokio::task::JoinSet;
 
-use crate::helpers::{day, free_port};
-
-/// Child processes, killed when the test ends however it ends.
-struct Processes(Vec<(String, Child)>);
-
-impl Processes {
-    /// Starts `dentismile <args>` and waits for its readiness line `<name>: http://...`.
-    fn start(&mut self, name: &str, args: &[&str]) -> String {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dentismile"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let prefix = format!("{name}: ");
-        let url = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| line.strip_prefix(&prefix).map(str::to_string))
-            .unwrap_or_else(|| panic!("{name} exited before it was ready"));
-        self.0.push((name.to_string(), child));
-        url
-    }
-
-    fn kill(&mut self, name: &str) {
-        let (_, child) = self.0.iter_mut().find(|(n, _)| n == name).unwrap();
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-    }
-}
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for (_, child) in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+use crate::helpers::{Process, day, free_port};
 
 fn seed(dir: &Path) {
     // `up` once to load the demo data into the store, then stop it.
-    let mut up = Command::new(env!("CARGO_BIN_EXE_dentismile"))
-        .args([
+    Process::start(
+        "gateway",
+        &[
             "up",
             "--no-mqtt",
             "--gateway-addr",
             "127.0.0.1:0",
             "--data-dir",
-        ])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(up.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok);
-    assert!(
-        lines.any(|line| line.starts_with("gateway: ")),
-        "up did not start"
-    );
-    let status = Command::new("kill")
-        .args(["-INT", &up.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert!(up.wait().unwrap().success());
+            dir.to_str().unwrap(),
+        ],
+    )
+    .interrupt();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -100,9 +45,8 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
     let data = dir.path().to_str().unwrap().to_string();
     seed(dir.path());
 
-    let mut processes = Processes(Vec::new());
     let listen = || format!("127.0.0.1:{}", free_port());
-    let auth = processes.start(
+    let auth = Process::start(
         "auth",
         &[
             "serve",
@@ -114,39 +58,26 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
             &data,
         ],
     );
-    let first = processes.start(
-        "appointments",
-        &[
-            "serve",
-            "--target",
+    let replica = || {
+        Process::start(
             "appointments",
-            "--listen",
-            &listen(),
-            "--data-dir",
-            &data,
-            "--auth-url",
-            &auth,
-        ],
-    );
-    let second = processes.start(
-        "appointments",
-        &[
-            "serve",
-            "--target",
-            "appointments",
-            "--listen",
-            &listen(),
-            "--data-dir",
-            &data,
-            "--auth-url",
-            &auth,
-        ],
-    );
-    // Both replicas answer to the name "appointments"; tell them apart for the kill.
-    processes.0[1].0 = "appointments-1".into();
-    processes.0[2].0 = "appointments-2".into();
+            &[
+                "serve",
+                "--target",
+                "appointments",
+                "--listen",
+                &listen(),
+                "--data-dir",
+                &data,
+                "--auth-url",
+                &auth.url,
+            ],
+        )
+    };
+    let mut first = replica();
+    let second = replica();
     let gateway_dir = dir.path().join("gateway");
-    let gateway = processes.start(
+    let gateway = Process::start(
         "gateway",
         &[
             "serve",
@@ -158,14 +89,14 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
             "--data-dir",
             gateway_dir.to_str().unwrap(),
             "--auth-url",
-            &auth,
+            &auth.url,
             "--appointments-url",
-            &format!("{first},{second}"),
+            &format!("{},{}", first.url, second.url),
         ],
     );
 
     // Every free slot over the coming fortnight, in an order shared out to the patients.
-    let anonymous = Client::new(&gateway).unwrap();
+    let anonymous = Client::new(&gateway.url).unwrap();
     let mut slots: Vec<pb::SlotRef> = Vec::new();
     for clinic in anonymous.clinics().await.unwrap() {
         for slot in anonymous
@@ -185,7 +116,7 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
     let mut patients = JoinSet::new();
     let stop_after = 1200;
     for index in 0..PATIENTS {
-        let client = Client::new(&gateway).unwrap();
+        let client = Client::new(&gateway.url).unwrap();
         let email = format!("chaos-{index}@patients.test");
         client
             .register(&email, "long enough password", &format!("Chaos {index}"))
@@ -220,7 +151,7 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
     while confirmed.lock().unwrap().len() < 300 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    processes.kill("appointments-1");
+    first.kill();
     let at_kill = confirmed.lock().unwrap().len();
     while let Some(done) = patients.join_next().await {
         done.unwrap();
@@ -247,7 +178,7 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
             .insert(appointment.id.clone());
     }
     for (email, expected) in &by_patient {
-        let client = Client::new(&gateway).unwrap();
+        let client = Client::new(&gateway.url).unwrap();
         client.login(email, "long enough password").await.unwrap();
         let stored: HashSet<String> = client
             .my_appointments()
@@ -262,7 +193,7 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
             "{email}: confirmed bookings and stored bookings differ"
         );
     }
-    drop(processes);
+    drop((auth, first, second, gateway));
 
     // And the store itself: one "booked" event per booked slot, none twice.
     let store =

@@ -1,7 +1,13 @@
 //! `spawn_system()`: a fresh `dentismile up` in this process on a temporary data directory,
-//! every component on port 0, and typed clients of its gateway.
+//! every component on port 0, and typed clients of its gateway. [`Process`]: the real
+//! `dentismile` binary as a child process, for the tests that need separate processes.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    io::{BufRead, BufReader, Lines},
+    path::PathBuf,
+    process::{Child, ChildStdout, Command, Stdio},
+    time::Duration,
+};
 
 use dentismile::{
     app::{RunningSystem, SystemConfig},
@@ -180,6 +186,85 @@ impl TestSystem {
             .await
             .unwrap()
             .into_inner()
+    }
+}
+
+/// The `dentismile` binary as a child process, read up to its readiness line. Dropping it kills
+/// it, so a test that fails half-way never leaves a server running.
+pub struct Process {
+    child: Child,
+    /// Its standard output after the readiness line, kept open: a process whose output was
+    /// closed would fail to print its next line.
+    output: Lines<BufReader<ChildStdout>>,
+    /// The URL of its readiness line.
+    pub url: String,
+    /// Every line it printed up to and including the readiness line.
+    pub printed: Vec<String>,
+}
+
+impl Process {
+    /// Starts `dentismile <args>` and waits for its readiness line `<ready>: <url>` (the
+    /// gateway's for `up`, the component's own for `serve`).
+    pub fn start(ready: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dentismile"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Owned from here on, so a panic below still kills the child.
+        let mut process = Self {
+            child,
+            output,
+            url: String::new(),
+            printed: Vec::new(),
+        };
+        let prefix = format!("{ready}: ");
+        loop {
+            let Some(Ok(line)) = process.output.next() else {
+                panic!(
+                    "`dentismile {}` ended its output before `{prefix}...`:\n{}",
+                    args.join(" "),
+                    process.printed.join("\n")
+                );
+            };
+            process.printed.push(line.clone());
+            if let Some(url) = line.strip_prefix(&prefix) {
+                process.url = url.to_string();
+                return process;
+            }
+        }
+    }
+
+    /// Ctrl-C: waits until the process has stopped and checks it stopped cleanly. Returns the
+    /// lines it printed after the readiness line.
+    pub fn interrupt(&mut self) -> Vec<String> {
+        let kill = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success(), "kill -INT {}: {kill}", self.child.id());
+        // Read to the end before waiting, so output it prints while stopping cannot fill the
+        // pipe and block it.
+        let rest = self.output.by_ref().map_while(Result::ok).collect();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit status {status}");
+        rest
+    }
+
+    /// SIGKILL: no goodbye, no cleanup. Returns once the process is gone.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Already gone after `interrupt` or `kill`; then these fail harmlessly.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -2,49 +2,30 @@
 //! register, list clinics, list free slots, book, my appointments, cancel. If this test
 //! changes, the README must change with it.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-};
-
 use dentismile_proto::v1::{
     self as pb, appointment_service_client::AppointmentServiceClient,
     auth_service_client::AuthServiceClient, clinic_service_client::ClinicServiceClient,
 };
 
-use crate::helpers::{authed, day};
+use crate::helpers::{Process, authed, day, free_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_walkthrough_against_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
-    let mqtt = format!("127.0.0.1:{}", crate::helpers::free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dentismile"))
-        .args([
+    let mqtt = format!("127.0.0.1:{}", free_port());
+    let mut up = Process::start(
+        "gateway",
+        &[
             "up",
             "--gateway-addr",
             "127.0.0.1:0",
             "--mqtt-addr",
             &mqtt,
             "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    let gateway = loop {
-        let line = lines
-            .next()
-            .expect("up exited before printing the gateway")
-            .unwrap();
-        printed.push(line.clone());
-        if let Some(url) = line.strip_prefix("gateway: ") {
-            break url.to_string();
-        }
-    };
-    let printed = printed.join("\n");
+            dir.path().to_str().unwrap(),
+        ],
+    );
+    let printed = up.printed.join("\n");
     assert!(
         printed.contains("anna@patients.dentismile.test"),
         "demo accounts are printed:\n{printed}"
@@ -55,7 +36,7 @@ async fn readme_walkthrough_against_the_real_binary() {
         "the broker is printed:\n{printed}"
     );
 
-    let channel = tonic::transport::Channel::from_shared(gateway)
+    let channel = tonic::transport::Channel::from_shared(up.url.clone())
         .unwrap()
         .connect()
         .await
@@ -161,10 +142,7 @@ async fn readme_walkthrough_against_the_real_binary() {
     );
 
     // Ctrl-C stops it cleanly.
-    send_sigint(child.id());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "exit status {status}");
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let rest = up.interrupt();
     assert_eq!(rest.last().map(String::as_str), Some("stopped"));
 }
 
@@ -192,12 +170,4 @@ async fn state_of(
         .find(|s| s.r#ref.as_ref().unwrap().start == reference.start)
         .unwrap();
     pb::SlotState::try_from(found.state).unwrap()
-}
-
-fn send_sigint(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
