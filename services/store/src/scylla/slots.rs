@@ -24,12 +24,14 @@ use dentismile_domain::{
     booking::{Appointment, AppointmentStatus, Cancellation},
     event::{SlotEvent, SlotEventKind},
     ids::{AppointmentId, DentistId, EventId},
-    jiff::Timestamp,
+    jiff::{SignedDuration, Timestamp},
     ports::{
         AppointmentQuery, BookOutcome, BookSlot, CancelAppointment, CancelOutcome, PublishOutcome,
         PublishSlots, SlotQuery, StoreError, WithdrawOutcome, WithdrawSlot,
     },
-    slot::{PartitionKey, PublishStep, Slot, SlotKey, SlotState, reconcile_publish},
+    slot::{
+        MAX_SLOT_MINUTES, PartitionKey, PublishStep, Slot, SlotKey, SlotState, reconcile_publish,
+    },
 };
 use scylla::{response::PagingState, value::CqlTimestamp};
 use uuid::Uuid;
@@ -1095,9 +1097,9 @@ impl ScyllaStore {
         if query.limit == 0 {
             return Ok(appointments);
         }
-        let (after_start, after_id) = query.after.map_or(
+        let (after_start, after_id) = patient_list_start(query.after, query.ending_after).map_or(
             (scylla::value::CqlValue::Timestamp(MIN_START), Uuid::nil()),
-            |(start, id)| (timestamp(start), id.as_uuid()),
+            |(start, id)| (timestamp(start), id),
         );
         let values = Values::new()
             .key("patient_id", uuid(query.patient_id.as_uuid()))
@@ -1144,12 +1146,33 @@ impl ScyllaStore {
     }
 }
 
+/// The (start, id) after which a patient's appointment list is read: right after `after`, but
+/// past every appointment that starts too early to end after `ending_after`, so those
+/// appointments' partitions are never read only to be filtered out. Slots last at most
+/// `MAX_SLOT_MINUTES` (`NewSlot` refuses longer ones, and every stored slot, so every
+/// appointment, was published as one), so an appointment starting that long before
+/// `ending_after`, or earlier, has ended by then. `None`: from the first appointment.
+fn patient_list_start(
+    after: Option<(Timestamp, AppointmentId)>,
+    ending_after: Option<Timestamp>,
+) -> Option<(Timestamp, Uuid)> {
+    // Compared as the store compares them, in whole milliseconds.
+    let after = after.map(|(start, id)| (stored_instant(start), id.as_uuid()));
+    // The nil id sorts before every appointment id starting at the same instant.
+    let ended_before = ending_after
+        .and_then(|end| {
+            end.checked_sub(SignedDuration::from_mins(MAX_SLOT_MINUTES))
+                .ok()
+        })
+        .map(|start| (stored_instant(start), Uuid::nil()));
+    after.max(ended_before)
+}
+
 #[cfg(test)]
 mod tests {
     use dentismile_domain::{
         booking::CancelledBy,
         ids::{ClinicId, IdempotencyKey, UserId},
-        jiff::SignedDuration,
         slot::NewSlot,
         text::{DisplayName, Reason},
     };
@@ -1529,5 +1552,60 @@ mod tests {
         );
         // The appointment's day is the slot's local day (25 October), in every lookup.
         assert_eq!(values[4], Some(day(key().day())));
+    }
+
+    #[test]
+    fn a_patients_list_starts_past_appointments_that_ended_before_the_window() {
+        let id = AppointmentId::random();
+        let now = at("2026-10-20T12:00:00.123456Z");
+        // A slot of the longest length that ends a minute after `now` starts after the bound,
+        // so it is still read; one starting before the bound and ending as late would be
+        // longer than `NewSlot` allows.
+        let longest = NewSlot::new(
+            ClinicId::parse("majorna").unwrap(),
+            DentistId::parse("dr-a").unwrap(),
+            at("2026-10-20T04:01:00Z"),
+            at("2026-10-20T12:01:00Z"),
+        )
+        .unwrap();
+        let bound = at("2026-10-20T04:00:00.123Z");
+        assert!(longest.key().start > bound);
+        assert!(
+            NewSlot::new(
+                ClinicId::parse("majorna").unwrap(),
+                DentistId::parse("dr-a").unwrap(),
+                at("2026-10-20T04:00:00Z"),
+                at("2026-10-20T12:01:00Z"),
+            )
+            .is_err()
+        );
+
+        assert_eq!(patient_list_start(None, None), None);
+        assert_eq!(
+            patient_list_start(None, Some(now)),
+            Some((bound, Uuid::nil()))
+        );
+        // A cursor before the bound moves up to it; one after it is kept.
+        let early = at("2026-10-19T09:00:00Z");
+        assert_eq!(
+            patient_list_start(Some((early, id)), Some(now)),
+            Some((bound, Uuid::nil()))
+        );
+        let late = at("2026-10-21T09:00:00Z");
+        assert_eq!(
+            patient_list_start(Some((late, id)), Some(now)),
+            Some((late, id.as_uuid()))
+        );
+        assert_eq!(
+            patient_list_start(Some((early, id)), None),
+            Some((early, id.as_uuid()))
+        );
+        // At the same instant the cursor is the later position: it has a real id.
+        assert_eq!(
+            patient_list_start(Some((bound, id)), Some(now)),
+            Some((bound, id.as_uuid()))
+        );
+        // No instant lies that far before the earliest one: no bound, and no overflow.
+        assert_eq!(patient_list_start(None, Some(Timestamp::MIN)), None);
     }
 }
