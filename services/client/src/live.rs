@@ -2,9 +2,9 @@
 //! `WatchSlots` stream when no broker is reachable, and back to MQTT when it returns.
 //!
 //! Whatever the source, updates arrive as [`LiveUpdate`]s: deduplicated by `event_id`, with a
-//! [`LiveUpdate::Resync`] whenever events may have been missed (every (re)connection, and a
-//! jump in a clinic-day's `seq`), telling the caller to list the slots again. This is the
-//! subscriber's side of the contract in `docs/mqtt.md`.
+//! [`LiveUpdate::Resync`] whenever events may have been missed (every (re)connection, a jump in
+//! a clinic-day's `seq`, and other days watched on the same MQTT session), telling the caller to
+//! list the slots again. This is the subscriber's side of the contract in `docs/mqtt.md`.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -244,7 +244,10 @@ impl LiveFeed {
         self.updates.recv().await
     }
 
-    /// Watches another clinic or other days from now on.
+    /// Watches another clinic or other days from now on. On MQTT, other days of the same
+    /// clinic keep the session (the topic names only the clinic) and bring a resync; another
+    /// clinic, or any change on the gateway's stream (its request names the days), connects
+    /// afresh.
     pub fn set_watch(&self, watch: Watch) {
         self.watch.send_if_modified(|current| {
             let changed = *current != watch;
@@ -270,12 +273,22 @@ async fn run(
     let mut sequencer = Sequencer::default();
     let mut backoff = Duration::from_millis(250);
     loop {
-        let current = watch.borrow_and_update().clone();
+        let mut current = watch.borrow_and_update().clone();
         let _ = sender
             .send(LiveUpdate::Connection(Connection::Connecting))
             .await;
         if let Some(broker) = &broker {
-            match mqtt(broker, &current, &sender, &mut sequencer, &mut watch, &stop).await {
+            // Takes other days of the same clinic in place, so `current` is what it ended on.
+            match mqtt(
+                broker,
+                &mut current,
+                &sender,
+                &mut sequencer,
+                &mut watch,
+                &stop,
+            )
+            .await
+            {
                 Ended::Stopped => return,
                 Ended::WatchChanged => continue,
                 Ended::TryMqttAgain | Ended::Failed(_) => {}
@@ -322,22 +335,29 @@ fn in_range(watch: &Watch, day: &str) -> bool {
     watch.from_day.as_str() <= day && day <= watch.to_day.as_str()
 }
 
+/// A resync, with the sequencer's positions forgotten (the next event of each day starts
+/// afresh).
+fn resync(sequencer: &mut Sequencer) -> Vec<LiveUpdate> {
+    sequencer.reset_positions();
+    vec![LiveUpdate::Resync]
+}
+
 async fn resynced(
     sender: &mpsc::Sender<LiveUpdate>,
     sequencer: &mut Sequencer,
     connection: Connection,
 ) -> bool {
-    sequencer.reset_positions();
-    deliver(
-        sender,
-        vec![LiveUpdate::Connection(connection), LiveUpdate::Resync],
-    )
-    .await
+    let mut updates = vec![LiveUpdate::Connection(connection)];
+    updates.extend(resync(sequencer));
+    deliver(sender, updates).await
 }
 
+/// Follows `current` over MQTT until it fails or the clinic changes. The topic names only the
+/// clinic and days are filtered here, so other days of the same clinic are taken in place (a
+/// resync then lists them) rather than by a new session.
 async fn mqtt(
     broker: &Broker,
-    current: &Watch,
+    current: &mut Watch,
     sender: &mpsc::Sender<LiveUpdate>,
     sequencer: &mut Sequencer,
     watch: &mut watch::Receiver<Watch>,
@@ -363,7 +383,23 @@ async fn mqtt(
         };
         let polled = tokio::select! {
             _ = stop.cancelled() => return Ended::Stopped,
-            _ = watch.changed() => return Ended::WatchChanged,
+            changed = watch.changed() => {
+                // The sender lives in the feed, whose drop also cancels `stop`.
+                if changed.is_err() {
+                    return Ended::Stopped;
+                }
+                let wanted = watch.borrow_and_update().clone();
+                if wanted.clinic_id != current.clinic_id {
+                    return Ended::WatchChanged;
+                }
+                *current = wanted;
+                // Events of the new days were dropped until now. Before the subscription is
+                // acknowledged nothing was delivered, and its acknowledgement resyncs anyway.
+                if subscribed && !deliver(sender, resync(sequencer)).await {
+                    return Ended::Stopped;
+                }
+                continue;
+            }
             polled = tokio::time::timeout(limit, events.poll()) => match polled {
                 Ok(polled) => polled,
                 Err(_) => return Ended::Failed("the broker did not answer".to_string()),

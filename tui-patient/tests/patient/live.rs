@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use dentismile_client::{Broker, Client, Connection};
+use dentismile_client::{Broker, Client, Connection, LiveUpdate};
 use dentismile_domain::jiff::{SignedDuration, Timestamp};
 use dentismile_tui_patient::{
     Action, App,
@@ -52,12 +52,12 @@ fn still_offered(app: &App, slot: &Slot) -> bool {
         .is_some_and(|s| s.bookable(app.now))
 }
 
-async fn booked_elsewhere_disappears(
-    broker: fn(&TestSystem) -> Broker,
+/// Signed in as Anna with Haga's week open, listed and live via a connection `expected` takes.
+async fn live_week(
+    system: &TestSystem,
+    broker: Broker,
     expected: fn(&Connection) -> bool,
-) {
-    let system = spawn_system();
-    let broker = broker(&system);
+) -> Driver {
     let client = Client::new(&system.gateway).unwrap();
     let mut driver = Driver::new(
         App::new(Timestamp::now(), PathBuf::from(system.dir.path())),
@@ -100,7 +100,11 @@ async fn booked_elsewhere_disappears(
         },
     )
     .await;
+    driver
+}
 
+/// Another patient books a free slot of the open week; it leaves the view within a second.
+async fn booked_elsewhere_disappears(driver: &mut Driver, system: &TestSystem) {
     // A slot well ahead, so it is bookable whatever the time of day.
     driver.dispatch(Action::Tick(Timestamp::now()));
     let horizon = driver.app.now + SignedDuration::from_hours(2);
@@ -135,7 +139,7 @@ async fn booked_elsewhere_disappears(
     let slot_ref = slot.slot_ref();
     let booking = tokio::spawn(async move { other.book(&slot_ref, "").await });
     run_until(
-        &mut driver,
+        driver,
         "the slot to disappear",
         Duration::from_secs(5),
         |app| !still_offered(app, &slot),
@@ -159,19 +163,47 @@ async fn booked_elsewhere_disappears(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slot_booked_by_another_patient_disappears_within_a_second_over_mqtt() {
-    booked_elsewhere_disappears(
-        |system| Broker::parse(&system.mqtt).unwrap(),
-        |c| matches!(c, Connection::Mqtt(_)),
-    )
-    .await;
+    let system = spawn_system();
+    let broker = Broker::parse(&system.mqtt).unwrap();
+    let mut driver = live_week(&system, broker, |c| matches!(c, Connection::Mqtt(_))).await;
+    booked_elsewhere_disappears(&mut driver, &system).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_week_stays_on_the_same_mqtt_session_and_its_bookings_arrive() {
+    let system = spawn_system();
+    let broker = Broker::parse(&system.mqtt).unwrap();
+    let mut driver = live_week(&system, broker, |c| matches!(c, Connection::Mqtt(_))).await;
+    driver.dispatch(Action::NextWeek);
+    // The feed takes the new days in place: a resync, and the week listed after it, with no
+    // new connection on the way.
+    let mut updates = Vec::new();
+    let mut resynced = false;
+    while !resynced || driver.app.week.loading() {
+        let action = tokio::time::timeout(Duration::from_secs(15), driver.next())
+            .await
+            .unwrap_or_else(|_| panic!("no resync and listing; updates: {updates:?}"));
+        if let Action::Live(update) = &action {
+            resynced |= *update == LiveUpdate::Resync;
+            updates.push(update.clone());
+        }
+        driver.dispatch(action);
+    }
+    assert!(
+        !updates
+            .iter()
+            .any(|u| matches!(u, LiveUpdate::Connection(_))),
+        "the session was not replaced: {updates:?}"
+    );
+    assert!(matches!(driver.app.live, Some(Connection::Mqtt(_))));
+    booked_elsewhere_disappears(&mut driver, &system).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_broker_the_gateway_stream_carries_it_within_a_second() {
+    let system = spawn_system();
     // Nothing listens there: the feed falls back to the gateway's WatchSlots stream.
-    booked_elsewhere_disappears(
-        |_| Broker::parse(&format!("mqtt://127.0.0.1:{}", free_port())).unwrap(),
-        |c| *c == Connection::Grpc,
-    )
-    .await;
+    let broker = Broker::parse(&format!("mqtt://127.0.0.1:{}", free_port())).unwrap();
+    let mut driver = live_week(&system, broker, |c| *c == Connection::Grpc).await;
+    booked_elsewhere_disappears(&mut driver, &system).await;
 }
