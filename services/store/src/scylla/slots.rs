@@ -713,6 +713,15 @@ impl ScyllaStore {
             return Ok(outcome);
         }
         let mut snapshot = snapshot?;
+        // A missing or taken slot is answered from this first read, as the loop below would
+        // answer it, but before anything is written: those answers make no conditional write,
+        // so they need neither lookups (which would only be deleted again, leaving tombstones)
+        // nor a pending registration.
+        match decide_book(&snapshot, command) {
+            BookStep::NoSuchSlot => return Ok(BookOutcome::NoSuchSlot),
+            BookStep::Conflict(slot) => return Ok(BookOutcome::Conflict(slot)),
+            BookStep::Attempt(_) | BookStep::Ours | BookStep::Replay(_) => {}
+        }
         let partition = command.slot.partition();
         // The lookups first: a booking that applies is then always findable by id and by
         // patient. One that loses leaves lookups to nothing, which readers skip (and which are
