@@ -9,7 +9,7 @@
 //! them back.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Mutex,
     time::Duration,
 };
@@ -36,7 +36,13 @@ pub type ClinicDay = (String, String);
 #[derive(Debug, Default)]
 struct Board {
     dirty: HashSet<ClinicDay>,
+    /// Each clinic-day's newest summary and its version.
     summaries: HashMap<ClinicDay, (u64, AvailabilityMessage)>,
+    /// The same clinic-days by version, each at its newest only, so a session finds what it has
+    /// not published yet by reading on from the last version it did.
+    by_version: BTreeMap<u64, ClinicDay>,
+    /// The newest version given out; versions only grow.
+    latest: u64,
 }
 
 /// The summaries, shared by the counting task and the broker sessions.
@@ -67,29 +73,19 @@ impl AvailabilityBoard {
         self.dirty.notify_one();
     }
 
-    /// Up to `limit` summaries newer than the versions in `seen`, oldest change first; `seen`
-    /// records the ones returned. Call again for the rest.
-    pub fn newer_than(
-        &self,
-        seen: &mut HashMap<ClinicDay, u64>,
-        limit: usize,
-    ) -> Vec<AvailabilityMessage> {
+    /// Up to `limit` summaries with versions after `published_up_to`, oldest change first, and
+    /// `published_up_to` moved to the last one returned: call again for the rest. A session
+    /// starts from 0, which returns every summary.
+    pub fn newer_than(&self, published_up_to: &mut u64, limit: usize) -> Vec<AvailabilityMessage> {
         let board = self.board.lock().unwrap_or_else(|p| p.into_inner());
-        let mut newer: Vec<(u64, &ClinicDay, &AvailabilityMessage)> = board
-            .summaries
-            .iter()
-            .filter(|(key, (version, _))| seen.get(*key).is_none_or(|v| v < version))
-            .map(|(key, (version, message))| (*version, key, message))
-            .collect();
-        newer.sort_unstable_by_key(|(version, _, _)| *version);
-        newer.truncate(limit);
-        newer
-            .into_iter()
-            .map(|(version, key, message)| {
-                seen.insert(key.clone(), version);
-                message.clone()
-            })
-            .collect()
+        let mut batch = Vec::new();
+        for (version, key) in board.by_version.range(*published_up_to + 1..).take(limit) {
+            if let Some((_, message)) = board.summaries.get(key) {
+                batch.push(message.clone());
+            }
+            *published_up_to = *version;
+        }
+        batch
     }
 
     /// Resolves when a summary changed.
@@ -103,18 +99,32 @@ impl AvailabilityBoard {
     }
 
     fn store(&self, key: ClinicDay, message: AvailabilityMessage) {
-        let mut next = 0;
-        self.version.send_modify(|version| {
-            *version += 1;
-            next = *version;
-        });
         let mut board = self.board.lock().unwrap_or_else(|p| p.into_inner());
-        board.summaries.insert(key, (next, message));
+        board.latest += 1;
+        let version = board.latest;
+        if let Some((replaced, _)) = board.summaries.insert(key.clone(), (version, message)) {
+            board.by_version.remove(&replaced);
+        }
+        board.by_version.insert(version, key);
+        // Sessions are woken only once the summary is there to be read: woken earlier, one could
+        // look, find nothing, and sleep until some later change.
+        self.version.send_replace(version);
     }
 
     fn forget_before(&self, today: &str) {
         let mut board = self.board.lock().unwrap_or_else(|p| p.into_inner());
-        board.summaries.retain(|(_, day), _| day.as_str() >= today);
+        let Board {
+            summaries,
+            by_version,
+            ..
+        } = &mut *board;
+        summaries.retain(|(_, day), (version, _)| {
+            let current = day.as_str() >= today;
+            if !current {
+                by_version.remove(version);
+            }
+            current
+        });
     }
 }
 
@@ -252,14 +262,14 @@ mod tests {
     fn sessions_see_each_new_summary_once() {
         let board = AvailabilityBoard::new();
         let key = ("c".to_string(), "2026-11-25".to_string());
-        let mut seen = HashMap::new();
+        let mut seen = 0;
         board.store(key.clone(), summary(3));
         assert_eq!(board.newer_than(&mut seen, 10), [summary(3)]);
         assert!(board.newer_than(&mut seen, 10).is_empty());
         board.store(key, summary(2));
         assert_eq!(board.newer_than(&mut seen, 10), [summary(2)]);
-        // A fresh session (empty `seen`) gets everything again.
-        assert_eq!(board.newer_than(&mut HashMap::new(), 10).len(), 1);
+        // A fresh session (nothing published yet) gets everything again.
+        assert_eq!(board.newer_than(&mut 0, 10).len(), 1);
     }
 
     #[test]
@@ -268,12 +278,40 @@ mod tests {
         for day in 1..=25 {
             board.store(("c".to_string(), format!("2026-11-{day:02}")), summary(day));
         }
-        let mut seen = HashMap::new();
+        let mut seen = 0;
         let first = board.newer_than(&mut seen, 10);
         assert_eq!(first.len(), 10);
         assert_eq!(first[0], summary(1), "oldest change first");
         assert_eq!(board.newer_than(&mut seen, 10).len(), 10);
         assert_eq!(board.newer_than(&mut seen, 10).len(), 5);
         assert!(board.newer_than(&mut seen, 10).is_empty());
+    }
+
+    #[test]
+    fn a_summary_that_changes_again_is_published_again_at_its_newest() {
+        let board = AvailabilityBoard::new();
+        let monday = ("c".to_string(), "2026-11-23".to_string());
+        let tuesday = ("c".to_string(), "2026-11-24".to_string());
+        board.store(monday.clone(), summary(5));
+        board.store(tuesday, summary(7));
+        let mut seen = 0;
+        assert_eq!(board.newer_than(&mut seen, 1), [summary(5)]);
+        // Monday changes twice before the session reads on: it gets Tuesday, then Monday's
+        // newest summary once.
+        board.store(monday.clone(), summary(4));
+        board.store(monday, summary(3));
+        assert_eq!(board.newer_than(&mut seen, 10), [summary(7), summary(3)]);
+        assert!(board.newer_than(&mut seen, 10).is_empty());
+        // A fresh session sees each clinic-day once, at its newest.
+        assert_eq!(board.newer_than(&mut 0, 10), [summary(7), summary(3)]);
+    }
+
+    #[test]
+    fn past_days_are_forgotten() {
+        let board = AvailabilityBoard::new();
+        board.store(("c".to_string(), "2026-11-23".to_string()), summary(1));
+        board.store(("c".to_string(), "2026-11-24".to_string()), summary(2));
+        board.forget_before("2026-11-24");
+        assert_eq!(board.newer_than(&mut 0, 10), [summary(2)]);
     }
 }

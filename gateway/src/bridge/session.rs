@@ -7,7 +7,7 @@
 //! twice is harmless and not sending it is not.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::VecDeque,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -25,7 +25,7 @@ use tonic::{Code, transport::Channel};
 use super::{
     BridgeSettings,
     acks::AckTracker,
-    availability::{AvailabilityBoard, ClinicDay},
+    availability::AvailabilityBoard,
     brokers::BrokerAddress,
     cursor_file::CursorFile,
     messages::{
@@ -318,7 +318,8 @@ impl BrokerSession {
             Err(status) => return SessionEnd::Feed(status.to_string()),
         };
 
-        let mut summaries_seen: HashMap<ClinicDay, u64> = HashMap::new();
+        // Summaries up to this version are published in this session.
+        let mut summaries_published: u64 = 0;
         let mut summaries = self.board.subscribe();
         let mut unsaved = false;
         let mut save_tick = tokio::time::interval(SAVE_EVERY);
@@ -386,7 +387,7 @@ impl BrokerSession {
                 // thousands, and must not overflow the client's queue.
                 _ = std::future::ready(()), if summaries_pending && tracker.outstanding() < summary_budget => {
                     let room_for = summary_budget - tracker.outstanding();
-                    let batch = self.board.newer_than(&mut summaries_seen, room_for);
+                    let batch = self.board.newer_than(&mut summaries_published, room_for);
                     if batch.len() < room_for {
                         summaries_pending = false;
                     }
