@@ -50,7 +50,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
         Action::SignedIn { account, clinics } => signed_in(app, account, clinics),
         Action::SignInFailed(error) => {
             app.sign_in.waiting = false;
-            app.fail(format!("Signing in failed: {error}"));
+            app.fail(format!("Signing in failed: {}", error.in_words()));
             Vec::new()
         }
         Action::ScheduleLoaded { request, entries } => schedule_loaded(app, request, &entries),
@@ -256,7 +256,7 @@ fn failed(app: &mut App, what: &str, error: &dentismile_client::ClientError) -> 
         ));
         return vec![Command::SignOut];
     }
-    app.fail(format!("{what}: {error}"));
+    app.fail(format!("{what}: {}", error.in_words()));
     Vec::new()
 }
 
@@ -1239,7 +1239,7 @@ fn status_fetched(app: &mut App, result: Result<pb::SystemStatus, dentismile_cli
                     "Only clinic admins and system admins may see the operations figures"
                         .to_string()
                 }
-                _ => format!("Reading the figures failed: {error}"),
+                _ => format!("Reading the figures failed: {}", error.in_words()),
             });
         }
     }

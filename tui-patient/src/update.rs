@@ -148,22 +148,12 @@ fn tell(app: &mut App, level: Level, text: impl Into<String>) {
     });
 }
 
-/// An error in words a patient understands: the server's own message (it names the field and
-/// the rule), or, when the gateway could not be reached at all, that.
-fn words(error: &ClientError) -> String {
-    if error.code == tonic::Code::Unavailable && error.message.contains("connect") {
-        format!("cannot reach DentiSmile ({error}); is the server running?")
-    } else {
-        error.to_string()
-    }
-}
-
 /// An error from a call: back to signing in if the session is over, else on the status line.
 fn failed(app: &mut App, what: &str, error: &ClientError) -> Vec<Command> {
     if error.is_unauthenticated() && app.account.is_some() {
         return session_lost(app);
     }
-    tell(app, Level::Error, format!("{what}: {}", words(error)));
+    tell(app, Level::Error, format!("{what}: {}", error.in_words()));
     Vec::new()
 }
 
@@ -635,7 +625,7 @@ fn signed_in(app: &mut App, result: Result<pb::Account, ClientError>) -> Vec<Com
             commands
         }
         Err(error) => {
-            tell(app, Level::Error, words(&error));
+            tell(app, Level::Error, error.in_words());
             Vec::new()
         }
     }

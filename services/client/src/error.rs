@@ -41,6 +41,16 @@ impl ClientError {
         self.code == Code::Unauthenticated
     }
 
+    /// The error in words a person understands: the server's own message (it names the field
+    /// and the rule), or, when the gateway could not be reached at all, that.
+    pub fn in_words(&self) -> String {
+        if self.code == Code::Unavailable && self.message.contains("connect") {
+            format!("cannot reach DentiSmile ({self}); is the server running?")
+        } else {
+            self.to_string()
+        }
+    }
+
     /// Worth retrying unchanged later (server busy or unreachable).
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -88,5 +98,16 @@ mod tests {
         let busy: ClientError = Status::unavailable("").into();
         assert!(busy.is_transient());
         assert_eq!(busy.to_string(), "Unavailable");
+    }
+
+    #[test]
+    fn an_unreachable_gateway_is_named_in_words() {
+        let refused: ClientError = Status::unavailable("tcp connect error").into();
+        assert_eq!(
+            refused.in_words(),
+            "cannot reach DentiSmile (tcp connect error); is the server running?"
+        );
+        let busy: ClientError = Status::unavailable("the store is busy").into();
+        assert_eq!(busy.in_words(), "the store is busy");
     }
 }

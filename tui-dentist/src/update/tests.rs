@@ -183,6 +183,25 @@ fn the_sign_in_form_switches_fields_edits_and_refuses_patients() {
 }
 
 #[test]
+fn an_unreachable_gateway_is_named_as_such() {
+    let mut app = App::new(fixtures::now(), true);
+    update(
+        &mut app,
+        Action::SignInFailed(ClientError {
+            code: Code::Unavailable,
+            message: "tcp connect error".into(),
+        }),
+    );
+    assert_eq!(
+        status(&app),
+        (
+            Level::Error,
+            "Signing in failed: cannot reach DentiSmile (tcp connect error); is the server running?"
+        )
+    );
+}
+
+#[test]
 fn days_and_weeks_are_navigated_and_only_current_answers_count() {
     let mut app = fixtures::app();
     assert_eq!(app.schedule.mode, ViewMode::Week);
