@@ -2,12 +2,13 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use dentismile_domain::event::{EventCursor, SlotEventKind};
 use dentismile_proto::v1::{self as pb, appointment_service_client::AppointmentServiceClient};
 use tokio::sync::Barrier;
 use tonic::Code;
 
-use crate::helpers::{Options, authed, book_request, free_slots, later_than, spawn_system};
+use crate::helpers::{
+    Options, authed, book_request, booked_events_per_slot, free_slots, later_than, spawn_system,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_clients_race_for_twenty_slots() {
@@ -70,22 +71,7 @@ async fn two_hundred_clients_race_for_twenty_slots() {
     assert_eq!(refused, CLIENTS - SLOTS);
 
     // The store agrees: each slot booked once, by the winner, with one "booked" event.
-    let store = system.running().store.clone();
-    let mut booked_events: HashMap<String, usize> = HashMap::new();
-    let mut cursor = EventCursor::beginning();
-    loop {
-        let page = store.events_after(&cursor, 5000).await.unwrap();
-        let Some(last) = page.last() else { break };
-        cursor = last.cursor.clone();
-        for event in page
-            .iter()
-            .filter(|e| e.event.kind == SlotEventKind::Booked)
-        {
-            *booked_events
-                .entry(event.event.slot.to_string())
-                .or_default() += 1;
-        }
-    }
+    let booked_events = booked_events_per_slot(&*system.running().store).await;
     assert_eq!(booked_events.len(), SLOTS);
     assert!(booked_events.values().all(|count| *count == 1));
     let still_free = free_slots(&system, "vasastan-tandklinik").await;

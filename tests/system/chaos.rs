@@ -14,13 +14,9 @@ use std::{
 };
 
 use dentismile_client::{Client, pb};
-use dentismile_domain::{
-    event::{EventCursor, SlotEventKind},
-    ports::EventLog,
-};
 use tokio::task::JoinSet;
 
-use crate::helpers::{Process, day, free_port};
+use crate::helpers::{Process, booked_events_per_slot, day, free_port, free_slots_of_every_clinic};
 
 fn seed(dir: &Path) {
     // `up` once to load the demo data into the store, then stop it.
@@ -97,16 +93,11 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
 
     // Every free slot over the coming fortnight, in an order shared out to the patients.
     let anonymous = Client::new(&gateway.url).unwrap();
-    let mut slots: Vec<pb::SlotRef> = Vec::new();
-    for clinic in anonymous.clinics().await.unwrap() {
-        for slot in anonymous
-            .slots(&clinic.id, &day(2), &day(13), None, true)
-            .await
-            .unwrap()
-        {
-            slots.extend(slot.r#ref);
-        }
-    }
+    let slots: Vec<pb::SlotRef> = free_slots_of_every_clinic(&anonymous, &day(2), &day(13))
+        .await
+        .into_iter()
+        .filter_map(|slot| slot.r#ref)
+        .collect();
     assert!(slots.len() > 2000, "{} slots", slots.len());
     let slots = Arc::new(slots);
 
@@ -198,19 +189,7 @@ async fn a_replica_killed_under_load_loses_nothing_and_books_nothing_twice() {
     // And the store itself: one "booked" event per booked slot, none twice.
     let store =
         dentismile_store::SqliteStore::migrate_and_open(dir.path().join("dentismile.db")).unwrap();
-    let mut booked: HashMap<String, usize> = HashMap::new();
-    let mut cursor = EventCursor::beginning();
-    loop {
-        let page = store.events_after(&cursor, 5000).await.unwrap();
-        let Some(last) = page.last() else { break };
-        cursor = last.cursor.clone();
-        for event in page
-            .iter()
-            .filter(|e| e.event.kind == SlotEventKind::Booked)
-        {
-            *booked.entry(event.event.slot.to_string()).or_default() += 1;
-        }
-    }
+    let booked = booked_events_per_slot(&store).await;
     assert!(
         booked.values().all(|count| *count == 1),
         "a slot was booked twice"

@@ -3,6 +3,7 @@
 //! `dentismile` binary as a child process, for the tests that need separate processes.
 
 use std::{
+    collections::HashMap,
     io::{BufRead, BufReader, Lines},
     path::PathBuf,
     process::{Child, ChildStdout, Command, Stdio},
@@ -14,6 +15,11 @@ use dentismile::{
     config::{MqttArgs, UpArgs},
 };
 use dentismile_auth::{AuthSettings, rate_limit::Quota};
+use dentismile_client::Client;
+use dentismile_domain::{
+    event::{EventCursor, SlotEventKind},
+    ports::EventLog,
+};
 use dentismile_gateway::bridge::brokers::BrokerAddress;
 use dentismile_proto::v1::{
     self as pb, appointment_service_client::AppointmentServiceClient,
@@ -142,6 +148,11 @@ impl TestSystem {
 
     pub async fn appointments(&self) -> AppointmentServiceClient<Channel> {
         AppointmentServiceClient::new(self.channel().await)
+    }
+
+    /// A signed-out client library on the gateway, for its paged listings.
+    pub fn client(&self) -> Client {
+        Client::new(&self.gateway).unwrap()
     }
 
     pub fn running(&self) -> &RunningSystem {
@@ -285,28 +296,48 @@ pub fn day(offset: i32) -> String {
 
 /// Free slots of a clinic over the demo fortnight.
 pub async fn free_slots(system: &TestSystem, clinic: &str) -> Vec<pb::Slot> {
-    let mut client = system.appointments().await;
+    system
+        .client()
+        .slots(clinic, &day(0), &day(13), None, true)
+        .await
+        .unwrap()
+}
+
+/// Free slots of every clinic over local days `from_day..=to_day`, clinic by clinic.
+pub async fn free_slots_of_every_clinic(
+    client: &Client,
+    from_day: &str,
+    to_day: &str,
+) -> Vec<pb::Slot> {
     let mut slots = Vec::new();
-    let mut token = String::new();
+    for clinic in client.clinics().await.unwrap() {
+        slots.extend(
+            client
+                .slots(&clinic.id, from_day, to_day, None, true)
+                .await
+                .unwrap(),
+        );
+    }
+    slots
+}
+
+/// How many `booked` events the store's event log holds for each slot: a slot booked once has
+/// exactly one, whatever retries and failovers happened on the way.
+pub async fn booked_events_per_slot(store: &(impl EventLog + ?Sized)) -> HashMap<String, usize> {
+    let mut booked = HashMap::new();
+    let mut cursor = EventCursor::beginning();
     loop {
-        let page = client
-            .list_slots(pb::ListSlotsRequest {
-                clinic_id: clinic.into(),
-                from_day: day(0),
-                to_day: day(13),
-                only_free: true,
-                page_size: 500,
-                page_token: token.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        slots.extend(page.slots);
-        if page.next_page_token.is_empty() {
-            return slots;
+        let page = store.events_after(&cursor, 5000).await.unwrap();
+        let Some(last) = page.last() else {
+            return booked;
+        };
+        cursor = last.cursor.clone();
+        for event in page
+            .iter()
+            .filter(|e| e.event.kind == SlotEventKind::Booked)
+        {
+            *booked.entry(event.event.slot.to_string()).or_default() += 1;
         }
-        token = page.next_page_token;
     }
 }
 

@@ -3,42 +3,22 @@
 
 use dentismile_proto::v1::{self as pb};
 
-use crate::helpers::{Options, authed, book_request, day, free_slots, later_than, start_in};
+use crate::helpers::{
+    Options, TestSystem, authed, book_request, day, free_slots, later_than, start_in,
+};
 
-async fn counts(system: &crate::helpers::TestSystem) -> (usize, usize, usize) {
-    let clinics = system
-        .clinics()
-        .await
-        .list_clinics(pb::ListClinicsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .clinics;
+/// Clinics, dentists, and slots in any state over the demo fortnight.
+async fn counts(system: &TestSystem) -> (usize, usize, usize) {
+    let client = system.client();
+    let clinics = client.clinics().await.unwrap();
     let dentists = clinics.iter().map(|c| c.dentists.len()).sum();
     let mut slots = 0;
     for clinic in &clinics {
-        let mut token = String::new();
-        loop {
-            let page = system
-                .appointments()
-                .await
-                .list_slots(pb::ListSlotsRequest {
-                    clinic_id: clinic.id.clone(),
-                    from_day: day(0),
-                    to_day: day(13),
-                    page_size: 500,
-                    page_token: token.clone(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner();
-            slots += page.slots.len();
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            token = page.next_page_token;
-        }
+        slots += client
+            .slots(&clinic.id, &day(0), &day(13), None, false)
+            .await
+            .unwrap()
+            .len();
     }
     (clinics.len(), dentists, slots)
 }
