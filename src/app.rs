@@ -14,8 +14,8 @@ use dentismile_domain::{
     time::SystemClock,
 };
 use dentismile_gateway::{
-    Backend, Gateway, RevocationList,
-    backends::balanced_channel,
+    Gateway, ReplicaSet, RevocationList,
+    backends::keep_probing,
     bridge::{Bridge, BridgeSettings, QoS, brokers::BrokerAddress, gateway_id},
     embedded_broker, revocations,
 };
@@ -217,10 +217,12 @@ pub async fn start_gateway(
     mqtt: Option<MqttBridge>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Component> {
-    let auth = balanced_channel("--auth-url", auth_urls)?;
-    let appointments = balanced_channel("--appointments-url", appointment_urls)?;
+    let auth = ReplicaSet::new("--auth-url", auth_urls)?;
+    let appointments = ReplicaSet::new("--appointments-url", appointment_urls)?;
     let verifier = fetch_verifier(auth.clone(), &shutdown).await?;
     let (listener, address) = listen(setting, address).await?;
+    tokio::spawn(keep_probing(auth.clone(), shutdown.clone()));
+    tokio::spawn(keep_probing(appointments.clone(), shutdown.clone()));
     let revoked = Arc::new(RevocationList::new());
     revocations::follow_auth_service(
         revoked.clone(),
@@ -240,14 +242,8 @@ pub async fn start_gateway(
         format!("http://{address}"),
         verifier,
         revoked,
-        Backend {
-            channel: auth,
-            addresses: auth_urls.to_vec(),
-        },
-        Backend {
-            channel: appointments,
-            addresses: appointment_urls.to_vec(),
-        },
+        auth,
+        appointments,
         gauges,
     );
     let server = GrpcServer::new(ServerLimits::default())
@@ -269,7 +265,7 @@ const KEY_FETCH_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Fetches the token verification key from the auth service, retrying while it starts.
 pub async fn fetch_verifier(
-    auth: tonic::transport::Channel,
+    auth: ReplicaSet,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<TokenVerifier> {
     let deadline = tokio::time::Instant::now() + KEY_FETCH_PATIENCE;
@@ -352,8 +348,8 @@ impl RunningSystem {
             shutdown.clone(),
         )
         .await?;
-        let auth_channel = balanced_channel("--auth-addr", &[auth.url()])?;
-        let verifier = fetch_verifier(auth_channel, &shutdown).await?;
+        let auth_replicas = ReplicaSet::new("--auth-addr", &[auth.url()])?;
+        let verifier = fetch_verifier(auth_replicas, &shutdown).await?;
         let (appointments, scheduler) = start_appointments(
             store.clone(),
             verifier,

@@ -7,7 +7,7 @@ use dentismile::{
     config::{self, Cli, Command, ServeArgs, Target},
 };
 use dentismile_auth::{AuthSettings, TokenSigner};
-use dentismile_gateway::backends::balanced_channel;
+use dentismile_gateway::ReplicaSet;
 use dentismile_runtime::{CancellationToken, shutdown, telemetry};
 
 /// Prints a line to stdout, ignoring a closed pipe: a server must not fail at shutdown because
@@ -134,7 +134,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         Target::Appointments => {
             let store = app::open_store(&args.store, &args.data_dir, false).await?;
-            let auth = balanced_channel("--auth-url", &args.auth_url)?;
+            let auth = ReplicaSet::new("--auth-url", &args.auth_url)?;
             let verifier = app::fetch_verifier(auth, &shutdown).await?;
             app::start_appointments(store, verifier, listen, "--listen", shutdown)
                 .await?

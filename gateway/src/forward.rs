@@ -19,33 +19,22 @@ use dentismile_proto::v1::{
 };
 use dentismile_runtime::{request_id::REQUEST_ID, wire};
 use tokio_stream::Stream;
-use tonic::{Request, Response, Status, metadata::MetadataValue, transport::Channel};
+use tonic::{Request, Response, Status, metadata::MetadataValue};
 
 use crate::{
+    backends::ReplicaSet,
     bridge::status::BrokerGauge,
     metrics::GatewayMetrics,
     policy::{ADMINISTRATORS, ADMINS, PATIENTS, Policy, STAFF},
     revocations::RevocationList,
 };
 
-/// How long a component's health check may take before it counts as not serving.
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// A service behind the gateway.
-#[derive(Debug, Clone)]
-pub struct Backend {
-    /// The channel, balanced over its replicas.
-    pub channel: Channel,
-    /// Its replicas' addresses, for operators.
-    pub addresses: Vec<String>,
-}
-
 /// What the operations view reads.
 #[derive(Debug)]
 struct Operations {
     address: String,
     metrics: GatewayMetrics,
-    backends: Vec<(&'static str, Backend)>,
+    backends: Vec<(&'static str, ReplicaSet)>,
     brokers: Vec<Arc<BrokerGauge>>,
 }
 
@@ -58,9 +47,9 @@ const PASSED_ON: [&str; 3] = [wire::AUTHORIZATION, REQUEST_ID, "grpc-timeout"];
 pub struct Gateway {
     verifier: Arc<CachingVerifier>,
     revoked: Arc<RevocationList>,
-    auth: AuthServiceClient<Channel>,
-    clinics: ClinicServiceClient<Channel>,
-    appointments: AppointmentServiceClient<Channel>,
+    auth: AuthServiceClient<ReplicaSet>,
+    clinics: ClinicServiceClient<ReplicaSet>,
+    appointments: AppointmentServiceClient<ReplicaSet>,
     operations: Arc<Operations>,
 }
 
@@ -71,16 +60,16 @@ impl Gateway {
         address: String,
         verifier: TokenVerifier,
         revoked: Arc<RevocationList>,
-        auth: Backend,
-        appointments: Backend,
+        auth: ReplicaSet,
+        appointments: ReplicaSet,
         brokers: Vec<Arc<BrokerGauge>>,
     ) -> Self {
         Self {
             verifier: Arc::new(CachingVerifier::new(verifier)),
             revoked,
-            auth: AuthServiceClient::new(auth.channel.clone()),
-            clinics: ClinicServiceClient::new(appointments.channel.clone()),
-            appointments: AppointmentServiceClient::new(appointments.channel.clone()),
+            auth: AuthServiceClient::new(auth.clone()),
+            clinics: ClinicServiceClient::new(appointments.clone()),
+            appointments: AppointmentServiceClient::new(appointments.clone()),
             operations: Arc::new(Operations {
                 address,
                 metrics: GatewayMetrics::new(),
@@ -370,8 +359,16 @@ impl OperationsService for Gateway {
                 serving: true,
                 detail: String::new(),
             }];
-            for (name, backend) in &operations.backends {
-                components.push(check_health(name, backend).await);
+            // One line per replica, so an operator sees which one is down.
+            for (name, replicas) in &operations.backends {
+                components.extend(replicas.probe_all().await.into_iter().map(|reading| {
+                    pb::ComponentHealth {
+                        name: (*name).to_string(),
+                        address: reading.address,
+                        serving: reading.serving,
+                        detail: reading.detail,
+                    }
+                }));
             }
             let brokers = operations
                 .brokers
@@ -406,54 +403,16 @@ impl OperationsService for Gateway {
     }
 }
 
-/// A component's `grpc.health.v1` answer, bounded in time.
-async fn check_health(name: &str, backend: &Backend) -> pb::ComponentHealth {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
-    let mut client = HealthClient::new(backend.channel.clone());
-    let checked = tokio::time::timeout(
-        HEALTH_TIMEOUT,
-        client.check(HealthCheckRequest {
-            service: String::new(),
-        }),
-    )
-    .await;
-    let (serving, detail) = match checked {
-        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32 => {
-            (true, String::new())
-        }
-        Ok(Ok(response)) => (
-            false,
-            format!("health status {}", response.get_ref().status),
-        ),
-        Ok(Err(status)) => (false, status.message().to_string()),
-        Err(_) => (
-            false,
-            format!("no answer within {} s", HEALTH_TIMEOUT.as_secs()),
-        ),
-    };
-    pb::ComponentHealth {
-        name: name.to_string(),
-        address: backend.addresses.join(","),
-        serving,
-        detail,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use dentismile_auth::TokenSigner;
     use dentismile_domain::{accounts::Role, ids::UserId, jiff::SignedDuration, text::DisplayName};
-    use tonic::{Code, transport::Endpoint};
+    use tonic::Code;
 
     use super::*;
 
-    fn backend() -> Backend {
-        Backend {
-            channel: Endpoint::from_static("http://127.0.0.1:9").connect_lazy(),
-            addresses: vec![],
-        }
+    fn backend() -> ReplicaSet {
+        ReplicaSet::new("--auth-url", &["http://127.0.0.1:9".to_string()]).unwrap()
     }
 
     fn token(signer: &TokenSigner, session_id: SessionId, expires_at: Timestamp) -> String {

@@ -3,7 +3,8 @@
 //! - [`forward`]: every public RPC, checked against its role [`policy`] (authenticated by
 //!   Ed25519 signature, expiry and revoked sessions unless open to anyone), and forwarded with
 //!   the request id, the client's address and deadline to a replica of the owning service.
-//! - [`backends`]: channels balanced over each service's replicas (power of two choices).
+//! - [`backends`]: each service's replicas, balanced by power of two choices on calls in
+//!   flight, the unreachable ejected with backoff and re-admitted by health probes.
 //! - [`metrics`]: what the forwarders count, for `OperationsService.GetSystemStatus`.
 //! - [`revocations`]: the sessions whose tokens must be refused, kept from logouts seen here and
 //!   the auth service's revocation feed.
@@ -23,5 +24,6 @@ pub mod metrics;
 pub mod policy;
 pub mod revocations;
 
-pub use forward::{Backend, Gateway};
+pub use backends::ReplicaSet;
+pub use forward::Gateway;
 pub use revocations::RevocationList;

@@ -22,7 +22,9 @@ use dentismile_proto::v1::{
 use dentismile_runtime::{CancellationToken, wire};
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_stream::{Stream, StreamExt};
-use tonic::{Status, transport::Channel};
+use tonic::Status;
+
+use crate::backends::ReplicaSet;
 
 /// Revoked sessions with the instant after which they no longer matter.
 #[derive(Debug, Default)]
@@ -82,7 +84,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// any failure, resuming from the newest revocation seen.
 pub fn follow_auth_service(
     list: Arc<RevocationList>,
-    auth: AuthServiceClient<Channel>,
+    auth: AuthServiceClient<ReplicaSet>,
     shutdown: CancellationToken,
 ) {
     tokio::spawn(async move {

@@ -21,8 +21,8 @@ use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, QoS};
 use tokio::task::JoinSet;
 
 use crate::helpers::{
-    Mqtt, Options, TestSystem, authed, book_request, eventually, free_port, free_slots, later_than,
-    spawn_system,
+    Mqtt, Options, TestSystem, authed, book_request, day, eventually, free_port, free_slots,
+    free_slots_of_every_clinic, later_than, spawn_system,
 };
 
 const BRIDGE_SECRET: &str = "bridge-test-secret";
@@ -288,18 +288,10 @@ fn slot_identity(slot: &pb::Slot) -> (String, String, String) {
 
 /// `count` future free slots across every clinic.
 async fn bookable(system: &TestSystem, count: usize) -> Vec<pb::Slot> {
-    let clinics = system
-        .clinics()
-        .await
-        .list_clinics(pb::ListClinicsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .clinics;
-    let mut slots = Vec::new();
-    for clinic in clinics {
-        slots.extend(later_than(free_slots(system, &clinic.id).await, 1));
-    }
+    let mut slots = later_than(
+        free_slots_of_every_clinic(&system.client(), &day(0), &day(13)).await,
+        1,
+    );
     assert!(slots.len() >= count, "only {} free slots", slots.len());
     slots.truncate(count);
     slots
@@ -537,9 +529,11 @@ async fn a_restarted_gateway_bridge_resumes_from_its_cursor() {
         Subscriber::start(broker.port, "watching-the-restart", ALL_SLOT_EVENTS, true).await;
     let state = dir.path().join("bridge-state");
     let appointments = || {
-        tonic::transport::Channel::from_shared(system.running().appointments.url())
-            .unwrap()
-            .connect_lazy()
+        dentismile_gateway::ReplicaSet::new(
+            "--appointments-url",
+            &[system.running().appointments.url()],
+        )
+        .unwrap()
     };
     let start_bridge = |shutdown: &dentismile_runtime::CancellationToken| {
         Bridge::start(

@@ -21,9 +21,9 @@ use dentismile_proto::v1::{
 };
 use dentismile_runtime::CancellationToken;
 use tokio::sync::{Notify, watch};
-use tonic::transport::Channel;
 
 use super::messages::{AvailabilityMessage, SCHEMA_VERSION};
+use crate::backends::ReplicaSet;
 
 /// Days ahead, today included, summarised at start even before they change.
 const SEED_DAYS: i32 = 14;
@@ -137,7 +137,7 @@ impl Default for AvailabilityBoard {
 /// Counts changed clinic-days until `shutdown`.
 pub async fn keep_counting(
     board: std::sync::Arc<AvailabilityBoard>,
-    appointments: Channel,
+    appointments: ReplicaSet,
     shutdown: CancellationToken,
 ) {
     seed(&board, appointments.clone()).await;
@@ -170,7 +170,7 @@ pub async fn keep_counting(
 }
 
 /// Marks every clinic's coming days, so they have a summary before anything changes.
-async fn seed(board: &AvailabilityBoard, appointments: Channel) {
+async fn seed(board: &AvailabilityBoard, appointments: ReplicaSet) {
     let mut clinics = ClinicServiceClient::new(appointments);
     let today = LocalDay::of(Timestamp::now());
     let mut token = String::new();
@@ -201,7 +201,7 @@ async fn seed(board: &AvailabilityBoard, appointments: Channel) {
 }
 
 async fn count(
-    client: &mut AppointmentServiceClient<Channel>,
+    client: &mut AppointmentServiceClient<ReplicaSet>,
     clinic_id: &str,
     day: &str,
 ) -> Result<AvailabilityMessage, tonic::Status> {

@@ -22,7 +22,8 @@ use dentismile_proto::v1::slot_event_service_client::SlotEventServiceClient;
 use dentismile_runtime::CancellationToken;
 pub use rumqttc::QoS;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
+
+use crate::backends::ReplicaSet;
 
 use self::{
     availability::AvailabilityBoard, brokers::BrokerAddress, session::BrokerSession,
@@ -71,7 +72,7 @@ impl Bridge {
     pub fn start(
         settings: BridgeSettings,
         brokers: &[BrokerAddress],
-        appointments: Channel,
+        appointments: ReplicaSet,
         shutdown: CancellationToken,
     ) -> Self {
         let settings = Arc::new(settings);

@@ -20,7 +20,9 @@ use rumqttc::{
     AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, MqttOptions, NetworkOptions,
     Outgoing, Packet, QoS,
 };
-use tonic::{Code, transport::Channel};
+use tonic::Code;
+
+use crate::backends::ReplicaSet;
 
 use super::{
     BridgeSettings,
@@ -129,7 +131,7 @@ pub struct BrokerSession {
     pub gauge: Arc<BrokerGauge>,
     pub broker: BrokerAddress,
     pub settings: Arc<BridgeSettings>,
-    pub feed: SlotEventServiceClient<Channel>,
+    pub feed: SlotEventServiceClient<ReplicaSet>,
     pub board: Arc<AvailabilityBoard>,
     pub shutdown: CancellationToken,
 }
