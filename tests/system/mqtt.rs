@@ -11,6 +11,7 @@ use std::{
     time::Duration,
 };
 
+use dentismile_client::Client;
 use dentismile_gateway::bridge::{
     Bridge, BridgeSettings,
     brokers::BrokerAddress,
@@ -21,8 +22,8 @@ use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, QoS};
 use tokio::task::JoinSet;
 
 use crate::helpers::{
-    Mqtt, Options, TestSystem, authed, book_request, day, eventually, free_port, free_slots,
-    free_slots_of_every_clinic, later_than, spawn_system,
+    Mqtt, Options, Process, TestSystem, authed, book_request, day, eventually, free_port,
+    free_slots, free_slots_of_every_clinic, later_than, spawn_system,
 };
 
 const BRIDGE_SECRET: &str = "bridge-test-secret";
@@ -131,6 +132,25 @@ impl Mosquitto {
             child.kill().unwrap();
             child.wait().unwrap();
         }
+    }
+
+    /// SIGSTOP: connections stay open, nothing is read or acknowledged.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT after [`Self::pause`].
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("the broker is running");
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill {signal}: {sent}");
     }
 
     pub fn restart(&mut self) {
@@ -505,18 +525,147 @@ async fn a_broker_lost_for_good_does_not_hold_back_the_other() {
         ..Options::default()
     })
     .await;
-    let subscriber =
+    let on_the_survivor =
         Subscriber::start(survivor.port, "on-the-survivor", ALL_SLOT_EVENTS, true).await;
-    doomed.kill();
+    let on_the_doomed =
+        Subscriber::start(doomed.port, "on-the-doomed", ALL_SLOT_EVENTS, true).await;
     let slots = bookable(&system, 500).await;
     let expected: HashSet<_> = slots.iter().map(slot_identity).collect();
-    book_all(&system, slots).await;
+    book_all(&system, slots[..250].to_vec()).await;
+    // Killed mid-run, while both brokers are being served.
+    eventually(
+        "events flowing to the doomed broker",
+        Duration::from_secs(60),
+        || on_the_doomed.booked_event_ids().len() >= 50,
+    )
+    .await;
+    doomed.kill();
+    book_all(&system, slots[250..].to_vec()).await;
     eventually(
         "every booked event on the surviving broker",
+        Duration::from_secs(60),
+        || on_the_survivor.booked_slots() == expected,
+    )
+    .await;
+}
+
+/// Books `slots` through the gateway at `url`, from a few new patients at once.
+async fn book_through(url: &str, slots: &[pb::Slot], patients: &str) {
+    const WORKERS: usize = 4;
+    let mut workers = JoinSet::new();
+    for (worker, chunk) in slots.chunks(slots.len().div_ceil(WORKERS)).enumerate() {
+        let client = Client::new(url).unwrap();
+        client
+            .register(
+                &format!("{patients}-{worker}@patients.test"),
+                "long enough password",
+                &format!("Patient {worker}"),
+            )
+            .await
+            .unwrap();
+        let refs: Vec<pb::SlotRef> = chunk.iter().filter_map(|s| s.r#ref.clone()).collect();
+        workers.spawn(async move {
+            for slot in refs {
+                client.book(&slot, "").await.unwrap();
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done.unwrap();
+    }
+}
+
+/// When the bridge's cursor file in `dir` was last written, once there is one.
+fn cursor_saved_at(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("mqtt-bridge-")
+        })?
+        .metadata()
+        .ok()?
+        .modified()
+        .ok()
+}
+
+/// The whole `dentismile up` process SIGKILLed while events it committed were still waiting
+/// for the broker, then started again on the same data directory and gateway address (so the
+/// same gateway id): it finds its saved cursor and sends what was not acknowledged, so every
+/// event arrives, and few twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_gateway_process_killed_mid_run_resumes_from_its_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Mosquitto::start(&dir.path().join("broker"));
+    let subscriber =
+        Subscriber::start(broker.port, "watching-the-gateway", ALL_SLOT_EVENTS, true).await;
+    let data_dir = dir.path().join("data");
+    let data = data_dir.to_str().unwrap();
+    let gateway_addr = format!("127.0.0.1:{}", free_port());
+    let mqtt = format!("mqtt://gateway:{BRIDGE_SECRET}@127.0.0.1:{}", broker.port);
+    let up = || {
+        Process::start(
+            "gateway",
+            &[
+                "up",
+                "--data-dir",
+                data,
+                "--gateway-addr",
+                &gateway_addr,
+                "--mqtt",
+                &mqtt,
+            ],
+        )
+    };
+    let mut first = up();
+    let mut slots = later_than(
+        free_slots_of_every_clinic(&Client::new(&first.url).unwrap(), &day(0), &day(13)).await,
+        1,
+    );
+    assert!(slots.len() >= 600, "only {} free slots", slots.len());
+    slots.truncate(600);
+    let expected: HashSet<_> = slots.iter().map(slot_identity).collect();
+
+    // 100 events delivered, and the cursor saved after them.
+    book_through(&first.url, &slots[..100], "delivered").await;
+    eventually("the first 100 events", Duration::from_secs(60), || {
+        subscriber.booked_event_ids().len() == 100
+    })
+    .await;
+    let all_delivered = std::time::SystemTime::now();
+    eventually(
+        "the cursor saved after them",
+        Duration::from_secs(10),
+        || cursor_saved_at(&data_dir).is_some_and(|saved| saved > all_delivered),
+    )
+    .await;
+    // 200 more committed while the broker cannot acknowledge them, then the crash: these are
+    // in the store but were never published, and only the cursor says so.
+    broker.pause();
+    book_through(&first.url, &slots[100..300], "unsent").await;
+    first.kill();
+    broker.resume();
+
+    let second = up();
+    assert_eq!(second.url, first.url);
+    book_through(&second.url, &slots[300..], "after-the-crash").await;
+    eventually(
+        "every booked event, before and after the crash",
         Duration::from_secs(60),
         || subscriber.booked_slots() == expected,
     )
     .await;
+    // Resumed where the broker stopped acknowledging: started over, it would repeat the first
+    // 100; started from "now", it would have skipped the 200 unsent.
+    let received = subscriber.events.lock().unwrap().len();
+    let repeated = received - distinct_events(&subscriber);
+    assert!(
+        repeated < 50,
+        "{repeated} events repeated: the restarted bridge started over"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
