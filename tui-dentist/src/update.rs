@@ -64,11 +64,22 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
         Action::PlanPreviewed { plan, response } => plan_previewed(app, plan, response),
         Action::PlanPublished { plan, response } => plan_published(app, &plan, &response),
         Action::SlotsPublished(response) => {
-            let what = match response.published.as_slice() {
-                [one] => slot_words(one),
-                many => format!("{} slots", many.len()),
+            let published = match response.published.as_slice() {
+                [] => None,
+                [one] => Some(slot_words(one)),
+                many => Some(format!("{} slots", many.len())),
             };
-            app.inform(format!("Published {what}"));
+            match (published, response.unchanged) {
+                (None, 0) => app.inform("Nothing to publish"),
+                (None, 1) => app.inform("That slot is already published, free"),
+                (None, unchanged) => app.inform(format!(
+                    "Those {unchanged} slots are already published, free"
+                )),
+                (Some(what), 0) => app.inform(format!("Published {what}")),
+                (Some(what), unchanged) => {
+                    app.inform(format!("Published {what}; {unchanged} already were"))
+                }
+            }
             reload(app)
         }
         Action::SlotWithdrawn(slot) => {
@@ -356,9 +367,23 @@ fn load_schedule(app: &mut App) -> Vec<Command> {
     let Some(key) = app.wanted_schedule() else {
         return Vec::new();
     };
-    if app.schedule.loaded.as_ref() == Some(&key)
-        || app.schedule.pending.as_ref().map(|(_, k)| k) == Some(&key)
-    {
+    if app.schedule.loaded.as_ref() == Some(&key) {
+        // Back on the week shown before the answer for another one came: that answer is no
+        // longer wanted, and would replace this week on screen when it came.
+        if app
+            .schedule
+            .pending
+            .as_ref()
+            .is_some_and(|(_, k)| *k != key)
+        {
+            app.schedule.pending = None;
+            if std::mem::take(&mut app.schedule.reload_wanted) {
+                return reload(app);
+            }
+        }
+        return Vec::new();
+    }
+    if app.schedule.pending.as_ref().map(|(_, k)| k) == Some(&key) {
         return Vec::new();
     }
     let request = app.request_id();
@@ -521,7 +546,12 @@ fn change_clinic(app: &mut App) -> Vec<Command> {
     app.clinic_index = (app.clinic_index + 1) % app.clinics.len();
     app.dentist_index = 0;
     app.schedule.selected = 0;
-    app.plan = PlanForm::default();
+    // The new clinic's own opening hours and slot length, as on first sign-in.
+    reset_plan(app);
+    if let Some(clinic) = app.clinic() {
+        let name = clinic.name.clone();
+        app.inform(format!("Showing {name}"));
+    }
     let mut commands = load_schedule(app);
     commands.extend(watch(app));
     commands

@@ -8,7 +8,7 @@ use tonic::Code;
 
 use super::*;
 use crate::{
-    app::{App, Dialog, Level, NotificationKind, Screen, SignInField, Tab, ViewMode},
+    app::{App, Dialog, Level, NotificationKind, ScheduleKey, Screen, SignInField, Tab, ViewMode},
     fixtures,
     import::ImportPlan,
     layout::{main_layout, schedule_layout},
@@ -1181,4 +1181,589 @@ fn clicks_select_tabs_and_slots_and_help_swallows_keys() {
     assert_eq!(app.size, (120, 40));
     update(&mut app, Action::Quit);
     assert!(app.quit);
+}
+
+/// What `LoadSchedule` asks for: `dentist_id`'s week from `monday` at Majorna.
+fn majorna_week(dentist_id: &str, monday: &str) -> ScheduleKey {
+    ScheduleKey {
+        clinic_id: "majorna-tandvard".into(),
+        dentist_id: dentist_id.into(),
+        monday: LocalDay::parse(monday).unwrap(),
+    }
+}
+
+/// `entry` as the server sends it back, in `state`.
+fn wire_slot(entry: &Entry, state: pb::SlotState) -> pb::Slot {
+    pb::Slot {
+        r#ref: Some(entry.slot_ref()),
+        end: Some(to_wire(entry.end)),
+        day: entry.day.to_string(),
+        state: state.into(),
+    }
+}
+
+#[test]
+fn left_selects_the_day_before_and_reads_the_previous_week_only_when_crossing_into_it() {
+    let mut app = fixtures::app();
+    app.schedule.day = fixtures::monday().plus_days(3);
+    app.schedule.selected = 12;
+    assert!(
+        update(&mut app, Action::Left).is_empty(),
+        "same week: no call"
+    );
+    assert_eq!(app.schedule.day.to_string(), "2026-12-16");
+    assert_eq!(
+        app.schedule.selected, 7,
+        "Wednesday ends at noon: the selection stays on its last slot"
+    );
+    assert_eq!(
+        crate::local_time::clock(app.selected_entry().unwrap().start),
+        "11:30"
+    );
+
+    app.schedule.day = fixtures::monday();
+    let commands = update(&mut app, Action::Left);
+    assert_eq!(app.schedule.day.to_string(), "2026-12-13", "Sunday");
+    assert_eq!(
+        commands,
+        [Command::LoadSchedule {
+            request: 1,
+            key: majorna_week("dr-lindqvist", "2026-12-07"),
+        }],
+        "the week before is read; the live feed already covers it"
+    );
+    assert!(
+        app.day_entries(app.schedule.day).is_empty(),
+        "the old week is not shown"
+    );
+
+    // On the publish form the same key picks weekdays, wrapping from Monday to Sunday.
+    update(&mut app, Action::ShowTab(Tab::Publish));
+    assert_eq!(app.plan.weekday_cursor, 0);
+    assert!(update(&mut app, Action::Left).is_empty());
+    assert_eq!(app.plan.weekday_cursor, 6);
+    assert_eq!(
+        app.schedule.day.to_string(),
+        "2026-12-13",
+        "the schedule's day stays"
+    );
+}
+
+#[test]
+fn previous_dentist_wraps_around_the_clinics_dentists_and_only_for_an_admin() {
+    let mut app = fixtures::admin_app();
+    app.schedule.selected = 9;
+    app.plan.preview = Some(crate::plan_form::PlanPreview {
+        plan: pb::WorkingPlan {
+            dentist_id: "dr-lindqvist".into(),
+            ..pb::WorkingPlan::default()
+        },
+        response: pb::PreviewWorkingPlanResponse::default(),
+    });
+    let commands = update(&mut app, Action::PreviousDentist);
+    assert_eq!(app.dentist().unwrap().id, "dr-berg");
+    assert_eq!(status(&app), (Level::Info, "Showing Dr Olof Berg"));
+    assert_eq!(app.schedule.selected, 0);
+    assert!(
+        app.plan.preview.is_none(),
+        "a preview of Dr Lindqvist's plan is dropped"
+    );
+    assert_eq!(
+        commands,
+        [Command::LoadSchedule {
+            request: 1,
+            key: majorna_week("dr-berg", "2026-12-14"),
+        }]
+    );
+
+    let commands = update(&mut app, Action::PreviousDentist);
+    assert_eq!(app.dentist().unwrap().id, "dr-lindqvist", "wrapped around");
+    assert_eq!(status(&app), (Level::Info, "Showing Dr Astrid Lindqvist"));
+    assert!(
+        commands.is_empty(),
+        "her week is still loaded: nothing to read"
+    );
+    assert_eq!(app.day_entries(fixtures::monday()).len(), 16);
+    // Dr Berg's answer, no longer wanted, arrives late: her week stays on screen.
+    let commands = update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request: 1,
+            entries: Vec::new(),
+        },
+    );
+    assert!(commands.is_empty(), "{commands:?}");
+    assert_eq!(app.day_entries(fixtures::monday()).len(), 16);
+
+    let mut dentist = fixtures::app();
+    assert!(update(&mut dentist, Action::PreviousDentist).is_empty());
+    assert_eq!(dentist.dentist().unwrap().id, "dr-lindqvist");
+    assert_eq!(
+        status(&dentist),
+        (Level::Info, "This account shows only its own schedule")
+    );
+}
+
+#[test]
+fn next_clinic_moves_a_system_admin_through_the_clinics_and_wraps() {
+    let mut linne = fixtures::majorna();
+    linne.id = "linne-tandlakarna".into();
+    linne.name = "Linné Tandläkarna".into();
+    linne.dentists = vec![pb::Dentist {
+        id: "dr-sandberg".into(),
+        clinic_id: "linne-tandlakarna".into(),
+        name: "Dr Maja Sandberg".into(),
+    }];
+
+    // A clinic admin stays in their clinic.
+    let mut clinic_admin = fixtures::admin_app();
+    clinic_admin.clinics.push(linne.clone());
+    assert!(update(&mut clinic_admin, Action::NextClinic).is_empty());
+    assert_eq!(clinic_admin.clinic().unwrap().id, "majorna-tandvard");
+    assert_eq!(clinic_admin.dentist().unwrap().id, "dr-lindqvist");
+
+    let mut app = fixtures::admin_app();
+    app.account = Some(pb::Account {
+        email: "admin@dentismile.test".into(),
+        display_name: "DentiSmile Admin".into(),
+        role: pb::Role::Admin.into(),
+        ..pb::Account::default()
+    });
+    assert!(
+        update(&mut app, Action::NextClinic).is_empty(),
+        "one clinic: nowhere to go"
+    );
+    assert_eq!(app.clinic_index, 0);
+
+    app.clinics.push(linne);
+    app.schedule.selected = 9;
+    let commands = update(&mut app, Action::NextClinic);
+    assert_eq!(app.clinic().unwrap().id, "linne-tandlakarna");
+    assert_eq!(
+        app.dentist().unwrap().id,
+        "dr-sandberg",
+        "the clinic's first dentist"
+    );
+    assert_eq!(app.schedule.selected, 0);
+    assert_eq!(status(&app), (Level::Info, "Showing Linné Tandläkarna"));
+    assert_eq!(
+        (app.plan.hours.as_str(), app.plan.first_day.as_str()),
+        ("08:00-17:00", "2026-12-14"),
+        "the working-plan form holds the new clinic's defaults, ready to publish"
+    );
+    assert_eq!(
+        commands,
+        [
+            Command::LoadSchedule {
+                request: 1,
+                key: ScheduleKey {
+                    clinic_id: "linne-tandlakarna".into(),
+                    dentist_id: "dr-sandberg".into(),
+                    monday: fixtures::monday(),
+                },
+            },
+            Command::Watch(Watch {
+                clinic_id: "linne-tandlakarna".into(),
+                from_day: "2026-12-14".into(),
+                to_day: "2027-01-13".into(),
+            }),
+        ],
+        "the new clinic's week is read and its live events watched"
+    );
+    assert!(
+        app.day_entries(fixtures::monday()).is_empty(),
+        "Majorna's schedule is not shown as Linné's"
+    );
+
+    let commands = update(&mut app, Action::NextClinic);
+    assert_eq!(
+        app.clinic().unwrap().id,
+        "majorna-tandvard",
+        "wrapped around"
+    );
+    assert_eq!(app.dentist().unwrap().id, "dr-berg");
+    assert_eq!(
+        commands,
+        [
+            Command::LoadSchedule {
+                request: 2,
+                key: majorna_week("dr-berg", "2026-12-14"),
+            },
+            Command::Watch(Watch {
+                clinic_id: "majorna-tandvard".into(),
+                from_day: "2026-12-14".into(),
+                to_day: "2027-01-13".into(),
+            }),
+        ]
+    );
+}
+
+#[test]
+fn preview_asks_the_server_about_the_checked_working_plan_one_question_at_a_time() {
+    let mut app = fixtures::app();
+    assert!(
+        update(&mut app, Action::Preview).is_empty(),
+        "p means nothing on the schedule"
+    );
+    update(&mut app, Action::ShowTab(Tab::Publish));
+    let commands = update(&mut app, Action::Preview);
+    assert_eq!(
+        commands,
+        [Command::PreviewPlan(pb::WorkingPlan {
+            clinic_id: "majorna-tandvard".into(),
+            dentist_id: "dr-lindqvist".into(),
+            weekdays: vec![1, 2, 3, 4, 5],
+            hours: Some(pb::LocalTimeRange {
+                start: "08:00".into(),
+                end: "17:00".into(),
+            }),
+            breaks: vec![pb::LocalTimeRange {
+                start: "12:00".into(),
+                end: "13:00".into(),
+            }],
+            slot_minutes: 30,
+            first_day: "2026-12-14".into(),
+            last_day: "2026-12-20".into(),
+        })],
+        "the form's defaults: the week on the schedule, the clinic's hours"
+    );
+    assert_eq!(
+        status(&app),
+        (Level::Info, "Asking the server what the plan would publish")
+    );
+    assert!(app.plan.waiting);
+    assert!(
+        update(&mut app, Action::Preview).is_empty(),
+        "no second question while the first is unanswered"
+    );
+
+    // The call failed; a form the domain rejects is pointed at, not sent.
+    update(
+        &mut app,
+        Action::Failed {
+            what: "Previewing the plan".into(),
+            error: ClientError {
+                code: Code::Unavailable,
+                message: "tcp connect error".into(),
+            },
+        },
+    );
+    assert!(!app.plan.waiting);
+    let commands = run(
+        &mut app,
+        [Action::Down, Action::ClearInput, Action::Preview],
+    );
+    assert!(commands.is_empty());
+    assert_eq!(
+        app.plan.error.as_deref(),
+        Some("Hours: '' is not of the form 08:00-17:00")
+    );
+    assert_eq!(
+        status(&app),
+        (Level::Error, "Hours: '' is not of the form 08:00-17:00")
+    );
+    assert!(!app.plan.waiting);
+}
+
+#[test]
+fn cancel_booking_opens_the_cancel_dialog_only_on_a_booked_slot() {
+    let mut app = fixtures::app();
+    let erik = monday_entry(&app, 4);
+    assert!(update(&mut app, Action::CancelBooking).is_empty());
+    assert_eq!(
+        app.dialog,
+        Some(Dialog::Cancel {
+            entry: erik,
+            reason: String::new(),
+        })
+    );
+    assert_eq!(
+        app.input_mode(),
+        crate::app::InputMode::Text,
+        "the reason is typed next"
+    );
+    update(&mut app, Action::Back);
+
+    for (index, what) in [(5, "a free slot"), (15, "a withdrawn slot")] {
+        app.schedule.selected = index;
+        app.status = None;
+        assert!(update(&mut app, Action::CancelBooking).is_empty(), "{what}");
+        assert!(app.dialog.is_none(), "{what}");
+        assert_eq!(
+            status(&app),
+            (
+                Level::Error,
+                "Select a booked slot to cancel its appointment"
+            ),
+            "{what}"
+        );
+    }
+
+    app.schedule.day = fixtures::monday().plus_days(5);
+    app.status = None;
+    assert!(update(&mut app, Action::CancelBooking).is_empty());
+    assert!(app.dialog.is_none(), "Saturday has no slot");
+    assert_eq!(status(&app).0, Level::Error);
+}
+
+#[test]
+fn refresh_reads_the_week_again_or_the_operations_figures_on_their_tab() {
+    let mut app = fixtures::app();
+    let commands = update(&mut app, Action::Refresh);
+    assert_eq!(
+        commands,
+        [Command::LoadSchedule {
+            request: 1,
+            key: majorna_week("dr-lindqvist", "2026-12-14"),
+        }],
+        "read again although loaded"
+    );
+    assert_eq!(status(&app), (Level::Info, "Reading the schedule again"));
+    assert_eq!(
+        app.day_entries(fixtures::monday()).len(),
+        16,
+        "the week stays on screen meanwhile"
+    );
+    assert!(
+        update(&mut app, Action::Refresh).is_empty(),
+        "a read is on its way"
+    );
+    assert!(app.schedule.reload_wanted);
+    let commands = update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request: 1,
+            entries: fixtures::wire_entries(),
+        },
+    );
+    assert_eq!(
+        load_commands(&commands),
+        [(2, ("dr-lindqvist".into(), "2026-12-14".into()))],
+        "the second r is read after the first answer"
+    );
+
+    let mut admin = fixtures::admin_app();
+    admin.tab = Tab::Operations;
+    admin.operations.last_request = Some(fixtures::now());
+    assert!(
+        update(&mut admin, Action::Tick(fixtures::now())).is_empty(),
+        "just read"
+    );
+    assert_eq!(update(&mut admin, Action::Refresh), [Command::FetchStatus]);
+    assert!(admin.operations.in_flight);
+    assert!(
+        update(&mut admin, Action::Refresh).is_empty(),
+        "one read in flight at a time"
+    );
+    assert!(
+        admin.schedule.pending.is_none(),
+        "the schedule is not read from the operations tab"
+    );
+}
+
+#[test]
+fn a_failed_schedule_read_is_shown_only_if_it_answers_the_current_request() {
+    let mut app = fixtures::app();
+    let old = load_commands(&update(&mut app, Action::NextWeek))[0].0;
+    let current = load_commands(&update(&mut app, Action::NextWeek))[0].0;
+    let unreachable = ClientError {
+        code: Code::Unavailable,
+        message: "tcp connect error".into(),
+    };
+    let before = app.status.clone();
+    assert!(
+        update(
+            &mut app,
+            Action::ScheduleFailed {
+                request: old,
+                error: unreachable.clone(),
+            },
+        )
+        .is_empty()
+    );
+    assert_eq!(app.status, before, "a stale failure says nothing");
+    assert_eq!(
+        app.schedule.pending.as_ref().map(|(id, _)| *id),
+        Some(current),
+        "the current read is still awaited"
+    );
+
+    assert!(
+        update(
+            &mut app,
+            Action::ScheduleFailed {
+                request: current,
+                error: unreachable,
+            },
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        status(&app),
+        (
+            Level::Error,
+            "Reading the schedule: cannot reach DentiSmile (tcp connect error); is the server running?"
+        )
+    );
+    assert!(app.schedule.pending.is_none());
+    assert_eq!(app.screen, Screen::Main);
+
+    // r tries again; an ended session sends the dentist back to sign in.
+    let commands = update(&mut app, Action::Refresh);
+    assert_eq!(
+        load_commands(&commands),
+        [(current + 1, ("dr-lindqvist".into(), "2026-12-28".into()))]
+    );
+    let commands = update(
+        &mut app,
+        Action::ScheduleFailed {
+            request: current + 1,
+            error: ClientError::signed_out(),
+        },
+    );
+    assert_eq!(commands, [Command::SignOut]);
+    assert_eq!(app.screen, Screen::SignIn);
+    assert!(
+        status(&app)
+            .1
+            .starts_with("Reading the schedule: your session has ended"),
+        "{:?}",
+        app.status
+    );
+}
+
+#[test]
+fn published_and_withdrawn_slots_are_reported_and_the_week_read_again() {
+    let mut app = fixtures::app();
+    for (unchanged, said) in [
+        (0, "Nothing to publish"),
+        (1, "That slot is already published, free"),
+        (3, "Those 3 slots are already published, free"),
+    ] {
+        update(
+            &mut app,
+            Action::SlotsPublished(pb::PublishSlotsResponse {
+                published: Vec::new(),
+                unchanged,
+            }),
+        );
+        assert_eq!(status(&app), (Level::Info, said));
+    }
+    let mut app = fixtures::app();
+    app.schedule.selected = 15;
+    let withdrawn = monday_entry(&app, 15);
+    run(&mut app, [Action::AddSlot, Action::Submit]);
+    let commands = update(
+        &mut app,
+        Action::SlotsPublished(pb::PublishSlotsResponse {
+            published: vec![wire_slot(&withdrawn, pb::SlotState::Free)],
+            unchanged: 0,
+        }),
+    );
+    assert_eq!(
+        status(&app),
+        (Level::Info, "Published Mon 14 Dec 16:30–17:00")
+    );
+    assert_eq!(
+        commands,
+        [Command::LoadSchedule {
+            request: 1,
+            key: majorna_week("dr-lindqvist", "2026-12-14"),
+        }]
+    );
+    update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request: 1,
+            entries: fixtures::wire_entries(),
+        },
+    );
+
+    let tuesday: Vec<Entry> = app
+        .day_entries(fixtures::monday().plus_days(1))
+        .into_iter()
+        .take(3)
+        .cloned()
+        .collect();
+    let commands = update(
+        &mut app,
+        Action::SlotsPublished(pb::PublishSlotsResponse {
+            published: tuesday
+                .iter()
+                .map(|e| wire_slot(e, pb::SlotState::Free))
+                .collect(),
+            unchanged: 0,
+        }),
+    );
+    assert_eq!(status(&app), (Level::Info, "Published 3 slots"));
+    assert_eq!(
+        load_commands(&commands),
+        [(2, ("dr-lindqvist".into(), "2026-12-14".into()))]
+    );
+    update(
+        &mut app,
+        Action::ScheduleLoaded {
+            request: 2,
+            entries: fixtures::wire_entries(),
+        },
+    );
+
+    app.schedule.selected = 5;
+    let free = monday_entry(&app, 5);
+    run(&mut app, [Action::Withdraw, Action::Submit]);
+    let commands = update(
+        &mut app,
+        Action::SlotWithdrawn(wire_slot(&free, pb::SlotState::Withdrawn)),
+    );
+    assert_eq!(
+        status(&app),
+        (Level::Info, "Withdrew Mon 14 Dec 10:30–11:00")
+    );
+    assert_eq!(
+        load_commands(&commands),
+        [(3, ("dr-lindqvist".into(), "2026-12-14".into()))]
+    );
+
+    // Another change while that read is in flight is read once it answers.
+    let next = monday_entry(&app, 6);
+    let commands = update(
+        &mut app,
+        Action::SlotWithdrawn(wire_slot(&next, pb::SlotState::Withdrawn)),
+    );
+    assert!(commands.is_empty());
+    assert!(app.schedule.reload_wanted);
+    assert_eq!(
+        status(&app),
+        (Level::Info, "Withdrew Mon 14 Dec 11:00–11:30")
+    );
+}
+
+#[test]
+fn an_export_reports_the_file_written_and_reads_nothing_again() {
+    let mut app = fixtures::app();
+    run(&mut app, [Action::ToggleView, Action::Export]);
+    let Some(Dialog::ExportPath { path }) = app.dialog.clone() else {
+        panic!("{:?}", app.dialog);
+    };
+    assert_eq!(
+        path, "slots-dr-lindqvist-2026-12-14.csv",
+        "the day on screen"
+    );
+    let commands = update(&mut app, Action::Submit);
+    assert!(
+        matches!(&commands[..], [Command::Export { path: to, rows: 16, .. }] if *to == path),
+        "{commands:?}"
+    );
+    assert!(app.dialog.is_none());
+
+    let commands = update(&mut app, Action::Exported { path, rows: 16 });
+    assert!(commands.is_empty(), "the server's schedule did not change");
+    assert!(app.schedule.pending.is_none());
+    assert_eq!(
+        status(&app),
+        (
+            Level::Info,
+            "Wrote 16 slots to slots-dr-lindqvist-2026-12-14.csv"
+        )
+    );
 }
