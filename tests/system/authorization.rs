@@ -152,6 +152,50 @@ async fn dentists_publish_only_for_their_own_clinic() {
         .unwrap()
         .into_inner();
     assert_eq!(published.published.len(), 5 * 8);
+    // Single slots too: refused for another clinic, and nothing stored there.
+    let at = |hhmm: &str| {
+        let instant: dentismile_domain::jiff::Timestamp =
+            format!("{}T{hhmm}:00Z", day(20)).parse().unwrap();
+        prost_types::Timestamp {
+            seconds: instant.as_second(),
+            nanos: 0,
+        }
+    };
+    let haga_on_day_20 = || pb::ListSlotsRequest {
+        clinic_id: "haga-tandlakare".into(),
+        from_day: day(20),
+        to_day: day(20),
+        ..Default::default()
+    };
+    let before = appointments
+        .list_slots(haga_on_day_20())
+        .await
+        .unwrap()
+        .into_inner()
+        .slots;
+    let refused = appointments
+        .publish_slots(authed(
+            pb::PublishSlotsRequest {
+                clinic_id: "haga-tandlakare".into(),
+                dentist_id: "dr-ek".into(),
+                slots: vec![pb::TimeRange {
+                    start: Some(at("12:00")),
+                    end: Some(at("12:30")),
+                }],
+            },
+            &dentist.access_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("haga-tandlakare"));
+    let after = appointments
+        .list_slots(haga_on_day_20())
+        .await
+        .unwrap()
+        .into_inner()
+        .slots;
+    assert_eq!(before, after);
     // Patients may not publish at all.
     let patient = system.register("Pat").await;
     let refused = appointments

@@ -206,3 +206,77 @@ async fn password_guessing_is_rate_limited_and_says_nothing_about_accounts() {
         limited.message()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_gets_twenty_sign_ups_an_hour_and_a_hundred_sign_ins_a_minute() {
+    let system = spawn_system(Options {
+        demo: false,
+        production_limits: true,
+        ..Options::default()
+    })
+    .await;
+    let mut auth = system.auth().await;
+    let sign_up = |n: usize| pb::RegisterRequest {
+        email: format!("neighbour-{n}@example.se"),
+        password: "long enough password".into(),
+        display_name: format!("Neighbour {n}"),
+    };
+    for n in 0..20 {
+        auth.register(sign_up(n)).await.unwrap();
+    }
+    // The 21st from the same address waits (one more every three minutes), and no account is
+    // made for it.
+    let limited = auth.register(sign_up(20)).await.unwrap_err();
+    assert_eq!(limited.code(), Code::ResourceExhausted, "{limited:?}");
+    assert!(
+        limited
+            .message()
+            .contains("registrations from this address"),
+        "{}",
+        limited.message()
+    );
+    let never_made = auth
+        .login(pb::LoginRequest {
+            email: "neighbour-20@example.se".into(),
+            password: "long enough password".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(never_made.code(), Code::Unauthenticated);
+
+    // Sign-ins: a burst of 100 from one address, then one every 0.6 s. Spread over the 20
+    // accounts (five each), so the per-account limit of ten never applies; every one uses the
+    // right password. The one above already counted.
+    let started = std::time::Instant::now();
+    let mut accepted = 0;
+    let limited = loop {
+        let n = accepted % 20;
+        match auth
+            .login(pb::LoginRequest {
+                email: format!("neighbour-{n}@example.se"),
+                password: "long enough password".into(),
+            })
+            .await
+        {
+            Ok(_) => accepted += 1,
+            Err(status) => break status,
+        }
+        assert!(
+            accepted < 200,
+            "200 sign-ins from one address were all accepted"
+        );
+    };
+    assert_eq!(limited.code(), Code::ResourceExhausted, "{limited:?}");
+    assert!(
+        limited
+            .message()
+            .contains("sign-in attempts from this address"),
+        "{}",
+        limited.message()
+    );
+    let refills = (started.elapsed().as_secs_f64() / 0.6).ceil() as usize;
+    assert!(
+        (99..=99 + refills).contains(&accepted),
+        "{accepted} sign-ins accepted before the limit, with {refills} refills"
+    );
+}

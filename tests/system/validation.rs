@@ -2,7 +2,10 @@
 //! and in a `BadRequest` detail. Each call below is a request a confused client could send.
 
 use dentismile::demo::{ADMIN, STAFF_PASSWORD};
-use dentismile_proto::v1::{self as pb, slot_event_service_client::SlotEventServiceClient};
+use dentismile_proto::v1::{
+    self as pb, auth_service_client::AuthServiceClient,
+    slot_event_service_client::SlotEventServiceClient,
+};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -354,6 +357,24 @@ async fn every_rpc_names_the_malformed_field() {
             .await,
         "WatchEvents",
         "after_cursor",
+    );
+
+    // AuthService.WatchRevokedSessions (internal: on the auth service itself).
+    let mut auth_service = AuthServiceClient::connect(system.running().auth.url())
+        .await
+        .unwrap();
+    assert_names(
+        auth_service
+            .watch_revoked_sessions(pb::WatchRevokedSessionsRequest {
+                // Past the year 9999: no instant at all.
+                since: Some(prost_types::Timestamp {
+                    seconds: i64::MAX,
+                    nanos: 0,
+                }),
+            })
+            .await,
+        "WatchRevokedSessions",
+        "since",
     );
 }
 

@@ -1,5 +1,5 @@
 //! The README's grpcurl walkthrough, call for call, against the real `dentismile up` binary:
-//! register, list clinics, list free slots, book, my appointments, cancel. If this test
+//! register, sign in, list clinics, list free slots, book, my appointments, cancel. If this test
 //! changes, the README must change with it.
 
 use dentismile_proto::v1::{
@@ -55,9 +55,21 @@ async fn readme_walkthrough_against_the_real_binary() {
         .await
         .unwrap()
         .into_inner();
-    let token = session.access_token;
+    assert_eq!(session.account.unwrap().email, "sam@example.se");
 
-    // 2. List clinics.
+    // 2. Sign in.
+    let token = auth
+        .login(pb::LoginRequest {
+            email: "sam@example.se".into(),
+            password: "my secret password".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token;
+    assert!(!token.is_empty());
+
+    // 3. List clinics.
     let listed = clinics
         .list_clinics(pb::ListClinicsRequest::default())
         .await
@@ -72,8 +84,8 @@ async fn readme_walkthrough_against_the_real_binary() {
     assert_eq!(haga.neighbourhood, "Haga");
     assert_eq!(haga.dentists.len(), 3);
 
-    // 3. List free slots at Haga over the coming week (from tomorrow, so the cutoff never
-    //    stands in the way of step 6).
+    // 4. List free slots at Haga over the coming week (from tomorrow, so the cutoff never
+    //    stands in the way of step 7).
     let free = appointments
         .list_slots(pb::ListSlotsRequest {
             clinic_id: "haga-tandlakare".into(),
@@ -89,7 +101,7 @@ async fn readme_walkthrough_against_the_real_binary() {
     let slot = free.slots[0].clone();
     assert_eq!(slot.state, pb::SlotState::Free as i32);
 
-    // 4. Book it.
+    // 5. Book it.
     let booked = appointments
         .book_slot(authed(
             pb::BookSlotRequest {
@@ -110,7 +122,7 @@ async fn readme_walkthrough_against_the_real_binary() {
         pb::SlotState::Booked
     );
 
-    // 5. My appointments.
+    // 6. My appointments.
     let mine = appointments
         .list_my_appointments(authed(pb::ListMyAppointmentsRequest::default(), &token))
         .await
@@ -123,7 +135,7 @@ async fn readme_walkthrough_against_the_real_binary() {
         pb::AppointmentStatus::Booked as i32
     );
 
-    // 6. Cancel.
+    // 7. Cancel.
     let cancelled = appointments
         .cancel_appointment(authed(
             pb::CancelAppointmentRequest {
