@@ -176,6 +176,14 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Write transactions committed since the store opened. The writer commits concurrent
+    /// writes in groups, one transaction and one fsync per group, so this grows more slowly
+    /// than the number of writes under load; the ratio of the two is the average group size.
+    /// There for operators (as a metric) and for tests that check the grouping.
+    pub fn write_commits(&self) -> u64 {
+        self.writer.commits()
+    }
 }
 
 #[async_trait]

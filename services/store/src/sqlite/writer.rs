@@ -10,7 +10,10 @@
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     path::Path,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     thread,
     time::{Duration, Instant},
 };
@@ -38,6 +41,8 @@ const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 pub(crate) struct Writer {
     jobs: Option<flume::Sender<Job>>,
     thread: Option<thread::JoinHandle<()>>,
+    /// Transactions committed so far; see [`Writer::commits`].
+    commits: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -51,14 +56,24 @@ impl Writer {
     ) -> Result<Self, StoreError> {
         let connection = open_connection(path, false)?;
         let (jobs, queue) = flume::bounded::<Job>(queue_depth);
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&commits);
         let thread = thread::Builder::new()
             .name("store-writer".to_string())
-            .spawn(move || run(connection, queue, max_group.max(1), outbox_head))
+            .spawn(move || run(connection, queue, max_group.max(1), outbox_head, &counter))
             .map_err(|e| StoreError::Unavailable(Arc::new(e)))?;
         Ok(Self {
             jobs: Some(jobs),
             thread: Some(thread),
+            commits,
         })
+    }
+
+    /// Groups committed since the writer started: one transaction and one fsync each, however
+    /// many writes the group held. Counted before the group's replies go out, so a caller that
+    /// got its answer sees its own group counted. Failed commits are not counted.
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Runs `work` in the next group and returns its result once the group is committed.
@@ -117,6 +132,7 @@ fn run(
     queue: flume::Receiver<Job>,
     max_group: usize,
     outbox_head: watch::Sender<i64>,
+    commits: &AtomicU64,
 ) {
     publish_outbox_head(&connection, &outbox_head);
     let mut last_purge = Instant::now();
@@ -129,7 +145,7 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_group(&connection, group.drain(..));
+        commit_group(&connection, group.drain(..), commits);
         publish_outbox_head(&connection, &outbox_head);
         if last_purge.elapsed() >= PURGE_INTERVAL {
             purge_expired_keys(&connection);
@@ -139,7 +155,7 @@ fn run(
     tracing::debug!("store writer stopped");
 }
 
-fn commit_group(connection: &Connection, group: impl Iterator<Item = Job>) {
+fn commit_group(connection: &Connection, group: impl Iterator<Item = Job>, commits: &AtomicU64) {
     let mut completions: Vec<Completion> = Vec::new();
     let begin = connection.execute_batch("BEGIN IMMEDIATE").db();
     if let Err(error) = begin {
@@ -155,6 +171,8 @@ fn commit_group(connection: &Connection, group: impl Iterator<Item = Job>) {
     }
     match connection.execute_batch("COMMIT").db() {
         Ok(()) => {
+            // Before the replies: the reply channel orders this before the caller's read.
+            commits.fetch_add(1, Ordering::Relaxed);
             for completion in completions {
                 completion(None);
             }
@@ -221,4 +239,287 @@ fn purge_expired_keys(connection: &Connection) {
 
 fn jiff_now_ms() -> i64 {
     dentismile_domain::jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Group commit, observed through the writer's commit count.
+    //!
+    //! How the tests make a group without sleeping: a first job parks the writer thread inside
+    //! its transaction until the test releases it. While it is parked, the writer takes nothing
+    //! from its queue, so the test submits the writes and waits until the queue holds every one
+    //! of them (`flume::Sender::len`, a condition rather than a delay). Released, the writer
+    //! commits the parked job's group, then takes the first queued write and, without
+    //! blocking, every other one up to `max_group` (256 by default): one group, one commit.
+
+    use std::sync::{Arc, mpsc};
+
+    use dentismile_domain::{
+        booking::Appointment,
+        event::SlotEventKind,
+        ids::{AppointmentId, UserId},
+        ports::{BookOutcome, BookSlot, SlotStore, StoreError},
+        slot::{SlotKey, SlotState},
+    };
+    use tokio::{sync::oneshot, task::JoinHandle};
+
+    use crate::{
+        conformance::{Fixture, book_command, kinds_of},
+        sqlite::{SqliteStore, writes},
+    };
+
+    /// A fresh store with the conformance clinic and `count` free slots of dentist `a`.
+    async fn store_with_slots(
+        count: usize,
+    ) -> (tempfile::TempDir, Arc<SqliteStore>, Fixture, Vec<SlotKey>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::migrate_and_open(dir.path().join("store.db")).unwrap());
+        let fx = Fixture::seed(store.clone()).await;
+        let slots = fx
+            .publish(fx.slots('a', 1, "07:00", 10, count))
+            .await
+            .into_iter()
+            .map(|slot| slot.key)
+            .collect();
+        (dir, store, fx, slots)
+    }
+
+    /// The parked writer: send (or drop) `release` to let it go on; `job` is the parking job.
+    struct Parked {
+        release: mpsc::Sender<()>,
+        job: JoinHandle<Result<(), StoreError>>,
+    }
+
+    /// Parks the writer thread inside a job of its own and returns once it is parked.
+    async fn park_writer(store: &Arc<SqliteStore>) -> Parked {
+        let (parked, writer_parked) = oneshot::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let store = store.clone();
+        let job = tokio::spawn(async move {
+            store
+                .writer
+                .write(move |_| {
+                    let _ = parked.send(());
+                    // Blocks the writer thread; a dropped sender (a failing test) lets it go too.
+                    let _ = released.recv();
+                    Ok(())
+                })
+                .await
+        });
+        writer_parked.await.unwrap();
+        Parked { release, job }
+    }
+
+    impl Parked {
+        async fn release(self) {
+            let _ = self.release.send(());
+            self.job.await.unwrap().unwrap();
+        }
+    }
+
+    fn queued(store: &SqliteStore) -> usize {
+        store.writer.jobs.as_ref().map_or(0, flume::Sender::len)
+    }
+
+    /// Waits until `count` writes are queued behind the parked writer. The deadline only turns
+    /// a writer that stopped taking jobs into a quick failure; nothing waits on it otherwise.
+    async fn until_queued(store: &SqliteStore, count: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while queued(store) < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} of {count} writes queued after a minute",
+                queued(store)
+            );
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(queued(store), count);
+    }
+
+    /// Submits a write on its own task and returns once it is queued: the queue's order is the
+    /// order of the calls.
+    async fn submit<T: Send + 'static>(
+        store: &Arc<SqliteStore>,
+        write: impl Future<Output = T> + Send + 'static,
+    ) -> JoinHandle<T> {
+        let before = queued(store);
+        let task = tokio::spawn(write);
+        until_queued(store, before + 1).await;
+        task
+    }
+
+    fn booking(slot: &SlotKey) -> BookSlot {
+        book_command(
+            slot,
+            UserId::random(),
+            &format!("key-{}", AppointmentId::random()),
+        )
+    }
+
+    /// The state of a slot booked by `appointment`.
+    fn held_by(appointment: &Appointment) -> SlotState {
+        SlotState::Booked {
+            appointment_id: appointment.id,
+            patient_id: appointment.patient_id,
+        }
+    }
+
+    async fn book(store: Arc<SqliteStore>, command: BookSlot) -> Result<BookOutcome, StoreError> {
+        store.book(&command).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_bookings_share_one_commit() {
+        const WRITES: usize = 64;
+        let (_dir, store, fx, slots) = store_with_slots(WRITES).await;
+        let before = store.write_commits();
+
+        let parked = park_writer(&store).await;
+        // All 64 race to the queue at once, from 4 worker threads.
+        let tasks: Vec<_> = slots
+            .iter()
+            .map(|slot| tokio::spawn(book(store.clone(), booking(slot))))
+            .collect();
+        until_queued(&store, WRITES).await;
+        parked.release().await;
+
+        let mut booked = Vec::new();
+        for (slot, task) in slots.iter().zip(tasks) {
+            match task.await.unwrap().unwrap() {
+                BookOutcome::Booked(appointment) => booked.push((slot, appointment)),
+                other => panic!("{slot}: expected a booking, got {other:?}"),
+            }
+        }
+        // One commit for the parked job's group, one for all 64 bookings.
+        let commits = store.write_commits() - before;
+        println!(
+            "{WRITES} concurrent bookings took {} commit(s)",
+            commits - 1
+        );
+        assert_eq!(commits, 2, "{WRITES} bookings should share one commit");
+
+        // Every booking is committed and readable, with its event.
+        let events = fx.all_events().await;
+        for (slot, appointment) in booked {
+            let stored = store.slot(slot).await.unwrap().unwrap();
+            assert_eq!(stored.state, held_by(&appointment));
+            assert_eq!(
+                store.appointment(&appointment.id).await.unwrap(),
+                Some(appointment)
+            );
+            assert_eq!(
+                kinds_of(&events, slot),
+                [SlotEventKind::Published, SlotEventKind::Booked]
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn failed_writes_leave_the_rest_of_their_group() {
+        let (_dir, store, fx, slots) = store_with_slots(12).await;
+        let (taken, half_written, panicked) = (&slots[0], &slots[1], &slots[2]);
+        let earlier = match store.book(&booking(taken)).await.unwrap() {
+            BookOutcome::Booked(appointment) => appointment,
+            other => panic!("expected a booking, got {other:?}"),
+        };
+        let before = store.write_commits();
+
+        let parked = park_writer(&store).await;
+        let mut good = Vec::new();
+        for slot in &slots[3..6] {
+            good.push((
+                slot,
+                submit(&store, book(store.clone(), booking(slot))).await,
+            ));
+        }
+        // A conflict: the slot was booked before. Nothing to undo, but it must not disturb.
+        let conflict = submit(&store, book(store.clone(), booking(taken))).await;
+        for slot in &slots[6..9] {
+            good.push((
+                slot,
+                submit(&store, book(store.clone(), booking(slot))).await,
+            ));
+        }
+        // A failure half-way: the earlier appointment's id again, for a free slot. The slot is
+        // marked booked, then inserting the appointment breaks its primary key; the savepoint
+        // must undo the slot's change, and only that.
+        let mut reused = booking(half_written);
+        reused.appointment_id = earlier.id;
+        let failed = submit(&store, book(store.clone(), reused)).await;
+        for slot in &slots[9..10] {
+            good.push((
+                slot,
+                submit(&store, book(store.clone(), booking(slot))).await,
+            ));
+        }
+        // A panic after a complete booking: rolled back, its caller told.
+        let command = booking(panicked);
+        let writer_store = store.clone();
+        let panicking = submit(&store, async move {
+            writer_store
+                .writer
+                .write(move |connection| -> Result<BookOutcome, StoreError> {
+                    writes::book(connection, &command)?;
+                    panic!("a write that panics after booking");
+                })
+                .await
+        })
+        .await;
+        for slot in &slots[10..] {
+            good.push((
+                slot,
+                submit(&store, book(store.clone(), booking(slot))).await,
+            ));
+        }
+        until_queued(&store, good.len() + 3).await;
+        parked.release().await;
+
+        match conflict.await.unwrap().unwrap() {
+            BookOutcome::Conflict(current) => assert_eq!(current.state, held_by(&earlier)),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        assert!(matches!(
+            failed.await.unwrap(),
+            Err(StoreError::Internal(_))
+        ));
+        assert!(matches!(
+            panicking.await.unwrap(),
+            Err(StoreError::Internal(_))
+        ));
+        let mut booked = Vec::new();
+        for (slot, task) in good {
+            match task.await.unwrap().unwrap() {
+                BookOutcome::Booked(appointment) => booked.push((slot, appointment)),
+                other => panic!("{slot}: expected a booking, got {other:?}"),
+            }
+        }
+        // The parked job's group and the one group of all the others, failures included.
+        assert_eq!(store.write_commits() - before, 2);
+
+        let events = fx.all_events().await;
+        for (slot, appointment) in &booked {
+            let stored = store.slot(slot).await.unwrap().unwrap();
+            assert_eq!(stored.state, held_by(appointment), "{slot}");
+            assert_eq!(
+                kinds_of(&events, slot),
+                [SlotEventKind::Published, SlotEventKind::Booked]
+            );
+        }
+        assert_eq!(
+            store.slot(taken).await.unwrap().unwrap().state,
+            held_by(&earlier)
+        );
+        assert_eq!(
+            store.appointment(&earlier.id).await.unwrap(),
+            Some(earlier.clone())
+        );
+        for slot in [half_written, panicked] {
+            assert_eq!(
+                store.slot(slot).await.unwrap().unwrap().state,
+                SlotState::Free,
+                "{slot}: a failed write's changes must be rolled back"
+            );
+            assert_eq!(kinds_of(&events, slot), [SlotEventKind::Published]);
+        }
+    }
 }
