@@ -10,7 +10,7 @@
 #   STRESS_OUT=/tmp/bench scripts/stress.sh             # where results go
 #   STRESS_CONTENTION=1 scripts/stress.sh               # add a contention run (8 racers/slot)
 #   STRESS_MOSQUITTO_AUTOSAVE=60 scripts/stress.sh      # experiment: Mosquitto saves every 60 s
-#                                                       # instead of after every change
+#                                                       # instead of every second as shipped
 #
 # Results: $STRESS_OUT (default target/stress/<UTC time>/): one .md and one .json per run,
 # summary.md with all of them and the machine, and each run's server log. Everything started

@@ -125,7 +125,7 @@ impl Replica {
             .saturating_mul(1 << (failures - 1).min(16))
             .min(LONGEST_EJECTION);
         if failures == 1 {
-            tracing::warn!(replica = %self.address, error = %why, "replica unreachable; ejected");
+            tracing::warn!(replica = %self.address, error = %why, "replica unreachable or not serving; ejected");
         }
         ejection.until = Some(now + backoff);
         ejection.last_error = Some(why);
