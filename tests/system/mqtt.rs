@@ -575,21 +575,16 @@ async fn book_through(url: &str, slots: &[pb::Slot], patients: &str) {
     }
 }
 
-/// When the bridge's cursor file in `dir` was last written, once there is one.
-fn cursor_saved_at(dir: &Path) -> Option<std::time::SystemTime> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .find(|entry| {
+/// Whether the bridge has saved a cursor file in `dir`.
+fn cursor_saved(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|entry| {
             entry
                 .file_name()
                 .to_string_lossy()
                 .starts_with("mqtt-bridge-")
-        })?
-        .metadata()
-        .ok()?
-        .modified()
-        .ok()
+        })
+    })
 }
 
 /// The whole `dentismile up` process SIGKILLed while events it committed were still waiting
@@ -629,18 +624,15 @@ async fn a_gateway_process_killed_mid_run_resumes_from_its_cursor() {
     slots.truncate(600);
     let expected: HashSet<_> = slots.iter().map(slot_identity).collect();
 
-    // 100 events delivered, and the cursor saved after them.
+    // 100 events delivered, and a cursor saved (the bridge saves every 200 ms after acks).
     book_through(&first.url, &slots[..100], "delivered").await;
     eventually("the first 100 events", Duration::from_secs(60), || {
         subscriber.booked_event_ids().len() == 100
     })
     .await;
-    let all_delivered = std::time::SystemTime::now();
-    eventually(
-        "the cursor saved after them",
-        Duration::from_secs(10),
-        || cursor_saved_at(&data_dir).is_some_and(|saved| saved > all_delivered),
-    )
+    eventually("a saved cursor", Duration::from_secs(10), || {
+        cursor_saved(&data_dir)
+    })
     .await;
     // 200 more committed while the broker cannot acknowledge them, then the crash: these are
     // in the store but were never published, and only the cursor says so.
@@ -658,12 +650,15 @@ async fn a_gateway_process_killed_mid_run_resumes_from_its_cursor() {
         || subscriber.booked_slots() == expected,
     )
     .await;
-    // Resumed where the broker stopped acknowledging: started over, it would repeat the first
-    // 100; started from "now", it would have skipped the 200 unsent.
+    // Resumed from the saved cursor: started from "now" it would have skipped the 200 unsent
+    // (the wait above fails), and started over from the store's beginning it would repeat the
+    // demo data's thousands of `published` events. What may repeat is at most the 100
+    // delivered before the pause (if the cursor was saved before their acknowledgements) and
+    // the 20 the bridge had in flight when the broker stopped.
     let received = subscriber.events.lock().unwrap().len();
     let repeated = received - distinct_events(&subscriber);
     assert!(
-        repeated < 50,
+        repeated <= 120,
         "{repeated} events repeated: the restarted bridge started over"
     );
 }
