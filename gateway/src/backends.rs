@@ -29,7 +29,7 @@ use std::{
 };
 
 use dentismile_runtime::CancellationToken;
-use tokio::{task::JoinSet, time::Instant};
+use tokio::time::Instant;
 use tonic::{
     body::Body,
     transport::{Channel, Endpoint},
@@ -60,10 +60,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// closed under it) should cost it little.
 const FIRST_EJECTION: Duration = Duration::from_millis(100);
 const LONGEST_EJECTION: Duration = Duration::from_secs(5);
-/// How often [`keep_probing`] asks each replica's health, and how long it waits for the answer.
+/// How often [`keep_probing`] asks each replica's health.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// How long a health check may take before the replica counts as not serving.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One replica of a service.
 #[derive(Debug)]
@@ -74,13 +74,8 @@ pub struct Replica {
     /// Consecutive failures; read without the lock on every successful call, so that the
     /// common case (a healthy replica) takes no lock.
     failures: AtomicU32,
-    ejection: Mutex<Ejection>,
-}
-
-#[derive(Debug, Default)]
-struct Ejection {
-    until: Option<Instant>,
-    last_error: Option<String>,
+    /// Until when it gets no calls, after a failure.
+    ejected_until: Mutex<Option<Instant>>,
 }
 
 /// What the operations view shows of a replica.
@@ -95,16 +90,16 @@ pub struct ReplicaReading {
 }
 
 impl Replica {
-    fn ejection(&self) -> std::sync::MutexGuard<'_, Ejection> {
-        self.ejection.lock().unwrap_or_else(|p| p.into_inner())
+    fn ejection(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.ejected_until.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn available(&self, now: Instant) -> bool {
-        self.failures.load(Ordering::Acquire) == 0 || self.ejection().until.is_none_or(|t| now >= t)
+        self.failures.load(Ordering::Acquire) == 0 || self.ejection().is_none_or(|t| now >= t)
     }
 
     fn ejected_until(&self) -> Option<Instant> {
-        self.ejection().until
+        *self.ejection()
     }
 
     fn succeeded(&self) {
@@ -115,7 +110,7 @@ impl Replica {
         if self.failures.swap(0, Ordering::AcqRel) > 0 {
             tracing::info!(replica = %self.address, "replica answers again; re-admitted");
         }
-        *ejection = Ejection::default();
+        *ejection = None;
     }
 
     fn failed(&self, now: Instant, why: String) {
@@ -127,8 +122,7 @@ impl Replica {
         if failures == 1 {
             tracing::warn!(replica = %self.address, error = %why, "replica unreachable or not serving; ejected");
         }
-        ejection.until = Some(now + backoff);
-        ejection.last_error = Some(why);
+        *ejection = Some(now + backoff);
     }
 
     /// Asks the replica's health, ejecting or re-admitting it by the answer.
@@ -207,7 +201,7 @@ impl ReplicaSet {
                 channel,
                 in_flight: AtomicUsize::new(0),
                 failures: AtomicU32::new(0),
-                ejection: Mutex::new(Ejection::default()),
+                ejected_until: Mutex::new(None),
             }));
         }
         Ok(Self {
@@ -218,43 +212,30 @@ impl ReplicaSet {
         })
     }
 
-    /// The replicas' addresses, as configured.
-    pub fn addresses(&self) -> Vec<String> {
-        self.shared
-            .replicas
-            .iter()
-            .map(|replica| replica.address.clone())
-            .collect()
-    }
-
     /// Asks every replica's health now, and says what each answered.
     pub async fn probe_all(&self) -> Vec<ReplicaReading> {
-        let mut probes = JoinSet::new();
-        for (index, replica) in self.shared.replicas.iter().enumerate() {
-            let replica = replica.clone();
-            probes.spawn(async move { (index, replica.probe().await) });
-        }
-        let mut readings: Vec<Option<ReplicaReading>> = vec![None; self.shared.replicas.len()];
-        while let Some(done) = probes.join_next().await {
-            if let Ok((index, outcome)) = done {
-                readings[index] = Some(ReplicaReading {
-                    address: self.shared.replicas[index].address.clone(),
-                    serving: outcome.is_ok(),
-                    detail: outcome.err().unwrap_or_default(),
-                });
-            }
+        // All at once, so one replica that does not answer delays the others by nothing.
+        let probes: Vec<_> = self
+            .shared
+            .replicas
+            .iter()
+            .map(|replica| {
+                let replica = replica.clone();
+                tokio::spawn(async move { replica.probe().await })
+            })
+            .collect();
+        let mut readings = Vec::with_capacity(probes.len());
+        for (replica, probe) in self.shared.replicas.iter().zip(probes) {
+            let outcome = probe
+                .await
+                .unwrap_or_else(|_| Err("the health probe did not finish".to_string()));
+            readings.push(ReplicaReading {
+                address: replica.address.clone(),
+                serving: outcome.is_ok(),
+                detail: outcome.err().unwrap_or_default(),
+            });
         }
         readings
-            .into_iter()
-            .zip(&self.shared.replicas)
-            .map(|(reading, replica)| {
-                reading.unwrap_or_else(|| ReplicaReading {
-                    address: replica.address.clone(),
-                    serving: false,
-                    detail: "the health probe did not finish".to_string(),
-                })
-            })
-            .collect()
     }
 
     /// The replica for the next call: of two replicas drawn at random from those not ejected,
